@@ -1,0 +1,3 @@
+from seqclass.cli import main
+
+raise SystemExit(main())

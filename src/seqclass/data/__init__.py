@@ -1,0 +1,1 @@
+"""Datasets: labels, building the dataset table, homology clustering, splits and chunks."""

@@ -1,0 +1,220 @@
+"""Build the dataset table from labelled inputs.
+
+Inputs are FASTA/FASTQ files (plain or gzip), CSV/TSV/Parquet tables with id/sequence/
+label columns, or a samplesheet (`sample,label,file`) naming such files. The result is
+one row per unique sequence: id, sequence (normalised), label (`;`-joined when several),
+source (the file it came from) and length, plus a summary of what was kept and dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from seqclass.data.labels import LabelSource, join_labels, split_label
+from seqclass.errors import InputError
+from seqclass.io.sequences import Record, base_name, is_table, read_sequences, read_table
+from seqclass.io.tables import DATASET_SCHEMA
+from seqclass.sequence import alphabet as alpha
+
+SAMPLESHEET_COLUMNS = ("sample", "label", "file")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    path: Path
+    label: str | None = None
+
+
+def parse_input(token: str) -> InputSpec:
+    """`PATH` or `LABEL=PATH`; an existing path wins over a split at `=`."""
+    if os.path.exists(token) or "=" not in token:
+        return InputSpec(Path(token))
+    label, _, path = token.partition("=")
+    if not label:
+        raise InputError("empty label before '='", path)
+    return InputSpec(Path(path), label)
+
+
+def read_samplesheet(path: Path) -> list[InputSpec]:
+    df = read_table(path)
+    missing = [c for c in SAMPLESHEET_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(f"samplesheet lacks column(s) {', '.join(missing)} "
+                         f"(expected {','.join(SAMPLESHEET_COLUMNS)})", path)
+    if df.empty:
+        raise InputError("samplesheet has no rows", path)
+    specs = []
+    for i, row in df.iterrows():
+        file = str(row["file"]).strip()
+        if not file:
+            raise InputError("empty 'file'", path, f"row {i + 2}")
+        file_path = Path(file) if Path(file).is_absolute() else (path.parent / file)
+        specs.append(InputSpec(file_path, str(row["label"]).strip() or None))
+    return specs
+
+
+@dataclass
+class RawRecord:
+    id: str
+    sequence: str
+    label: str
+    source: str
+
+
+def iter_raw(spec: InputSpec, label_from: LabelSource | None) -> Iterator[RawRecord]:
+    """Records of one input with their labels, before any normalisation."""
+    if is_table(spec.path):
+        yield from _iter_table(spec, label_from)
+        return
+    source = label_from or LabelSource("filename")
+    if source.kind == "column":
+        raise InputError(f"--label-from {source.kind}:{source.arg} applies to tables, "
+                         "not FASTA/FASTQ", spec.path)
+    file_label = spec.label or (base_name(spec.path) if source.kind == "filename" else None)
+    for rec in read_sequences(spec.path):
+        label = file_label or source.from_record(rec)
+        if not label:
+            raise InputError(f"no label in header for --label-from {source.kind}"
+                             + (f":{source.arg}" if source.arg else ""), spec.path, rec.id)
+        yield RawRecord(rec.id, rec.sequence, label, str(spec.path))
+
+
+def _iter_table(spec: InputSpec, label_from: LabelSource | None) -> Iterator[RawRecord]:
+    df = read_table(spec.path)
+    source = label_from or LabelSource("column", "label")
+    for col in ("id", "sequence"):
+        if col not in df.columns:
+            raise InputError(f"table lacks column {col!r} (has {', '.join(map(str, df.columns))})",
+                             spec.path)
+    if spec.label is None and source.kind == "column" and source.arg not in df.columns:
+        raise InputError(f"missing label column {source.arg!r}", spec.path)
+    if df.empty:
+        raise InputError("empty table: no rows", spec.path)
+    for rid, seq, lab in zip(df["id"].astype(str), df["sequence"].astype(str),
+                             df[source.arg].astype(str) if source.kind == "column" and spec.label is None
+                             else [None] * len(df)):
+        if spec.label:
+            label = spec.label
+        elif source.kind == "column":
+            label = lab.strip()
+        else:
+            label = source.from_record(Record(rid, "", seq))
+        if not label:
+            raise InputError("empty label", spec.path, rid)
+        if not seq.strip():
+            raise InputError("empty sequence", spec.path, rid)
+        yield RawRecord(rid, seq.strip(), label, str(spec.path))
+
+
+@dataclass
+class BuildOptions:
+    alphabet: str = "auto"
+    min_length: int = 1
+    max_ambiguous: float = 1.0
+    rename_duplicate_ids: bool = False
+
+
+def build(specs: list[InputSpec], label_from: LabelSource | None,
+          opts: BuildOptions) -> tuple[pa.Table, dict, dict]:
+    """(dataset table, metadata for the next step, summary for people)."""
+    raw = [r for spec in specs for r in iter_raw(spec, label_from)]
+    if not raw:
+        raise InputError("no records in any input", specs[0].path if specs else None)
+    alphabet = opts.alphabet if opts.alphabet != "auto" else alpha.detect(
+        [r.sequence for r in raw[:2000]])
+
+    dropped: Counter[str] = Counter()
+    ambiguous_residues = 0
+    records_with_ambiguous = 0
+    kept: list[RawRecord] = []
+    for r in raw:
+        try:
+            seq = alpha.normalise(r.sequence, alphabet)
+        except alpha.InvalidSequence as err:
+            raise InputError(str(err), r.source, r.id) from None
+        n_amb = alpha.count_ambiguous(seq, alphabet)
+        ambiguous_residues += n_amb
+        records_with_ambiguous += n_amb > 0
+        if len(seq) < opts.min_length:
+            dropped["shorter_than_min_length"] += 1
+            continue
+        if n_amb / len(seq) > opts.max_ambiguous:
+            dropped["too_many_ambiguous_residues"] += 1
+            continue
+        kept.append(RawRecord(r.id, seq, join_labels(split_label(r.label)), r.source))
+
+    # exact duplicates: keep the first copy; the same sequence under different labels is dropped
+    by_seq: dict[str, list[RawRecord]] = defaultdict(list)
+    for r in kept:
+        by_seq[r.sequence].append(r)
+    conflicts = []
+    unique: list[RawRecord] = []
+    for copies in by_seq.values():
+        labels = {c.label for c in copies}
+        if len(labels) > 1:
+            conflicts.append({"ids": [c.id for c in copies], "labels": sorted(labels)})
+            dropped["conflicting_labels"] += len(copies)
+            continue
+        unique.append(copies[0])
+        dropped["duplicate_sequence"] += len(copies) - 1
+
+    seen: dict[str, RawRecord] = {}
+    renamed = 0
+    for r in unique:
+        if r.id in seen:
+            if not opts.rename_duplicate_ids:
+                raise InputError("duplicate id with a different sequence "
+                                 f"(first seen in {seen[r.id].source}); pass --rename-duplicate-ids "
+                                 "to suffix repeats with _2, _3, ...", r.source, r.id)
+            n = 2
+            while f"{r.id}_{n}" in seen:
+                n += 1
+            r.id = f"{r.id}_{n}"
+            renamed += 1
+        seen[r.id] = r
+    if not unique:
+        raise InputError("no records left after filtering", specs[0].path)
+
+    lengths = np.array([len(r.sequence) for r in unique])
+    table = pa.Table.from_pydict({
+        "id": [r.id for r in unique],
+        "sequence": [r.sequence for r in unique],
+        "label": [r.label for r in unique],
+        "source": [r.source for r in unique],
+        "length": lengths.astype(np.int64),
+    }, schema=DATASET_SCHEMA)
+    multilabel = any(len(split_label(r.label)) > 1 for r in unique)
+    classes = sorted({c for r in unique for c in split_label(r.label)})
+    meta = {"alphabet": alphabet, "task": "multilabel" if multilabel else "multiclass",
+            "classes": classes}
+    per_class = Counter(c for r in unique for c in split_label(r.label))
+    summary = {
+        "records_read": len(raw),
+        "records_kept": len(unique),
+        "alphabet": alphabet,
+        "task": meta["task"],
+        "classes": {c: per_class[c] for c in classes},
+        "label_sets": dict(sorted(Counter(r.label for r in unique).items())),
+        "length": _length_stats(lengths),
+        "ambiguous_residues": int(ambiguous_residues),
+        "records_with_ambiguous_residues": int(records_with_ambiguous),
+        "dropped": dict(sorted(dropped.items())),
+        "conflicting_labels": conflicts,
+        "renamed_duplicate_ids": renamed,
+        "inputs": [{"path": str(s.path), "label": s.label} for s in specs],
+    }
+    return table, meta, summary
+
+
+def _length_stats(lengths: np.ndarray) -> dict:
+    q = np.percentile(lengths, [5, 25, 50, 75, 95])
+    return {"min": int(lengths.min()), "max": int(lengths.max()), "mean": float(lengths.mean()),
+            "p5": float(q[0]), "p25": float(q[1]), "median": float(q[2]), "p75": float(q[3]),
+            "p95": float(q[4])}

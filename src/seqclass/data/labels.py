@@ -1,0 +1,76 @@
+"""Where labels come from: the file name, a header, a table column, or the ARG-ANNOT header form.
+
+A label source is written `filename`, `argannot`, `header-key:KEY`, `header-regex:REGEX`
+or `column:NAME`. Multi-label values are joined with `;` in sorted order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from seqclass.io.sequences import Record
+
+LABEL_SEP = ";"
+
+# ARG-ANNOT drug-class codes; `Flqn` is the fluoroquinolone code as written in combined classes.
+ARGANNOT_CLASSES = ("AGly", "Bla", "Col", "Fcd", "Fcyn", "Flq", "Gly", "MLS", "Mca", "Ntmdz",
+                    "Oxzln", "Phe", "Rif", "Sul", "Tcm", "Tet", "Tgc", "Tmt")
+_ARGANNOT_ALIASES = {"Flqn": "Flq"}
+_ARGANNOT_RE = re.compile(r"\(([A-Za-z_]+)\)")
+
+
+@dataclass(frozen=True)
+class LabelSource:
+    kind: str  # filename | argannot | header-key | header-regex | column
+    arg: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> LabelSource:
+        kind, _, arg = text.partition(":")
+        if kind in ("filename", "argannot") and not arg:
+            return cls(kind)
+        if kind in ("header-key", "column") and arg:
+            return cls(kind, arg)
+        if kind == "header-regex" and arg:
+            try:
+                re.compile(arg)
+            except re.error as err:
+                raise ValueError(f"--label-from {text!r}: bad regular expression ({err})") from None
+            return cls(kind, arg)
+        raise ValueError(
+            f"--label-from {text!r}: expected filename, argannot, header-key:KEY, "
+            "header-regex:REGEX or column:NAME"
+        )
+
+    def from_record(self, record: Record) -> str | None:
+        """The record's label, or None where the header does not carry one."""
+        header = f"{record.id} {record.description}".strip()
+        if self.kind == "argannot":
+            return argannot_label(header)
+        if self.kind == "header-key":
+            m = re.search(rf"(?:^|[\s|;]){re.escape(self.arg)}=([^\s|;]+)", header)
+            return m.group(1) if m else None
+        if self.kind == "header-regex":
+            m = re.search(self.arg, header)
+            if not m:
+                return None
+            return m.group(1) if m.groups() else m.group(0)
+        raise ValueError(f"label source {self.kind} does not read headers")
+
+
+def argannot_label(header: str) -> str | None:
+    """`argannot~~~(AGly_Flqn)aac(6')-Ib-cr~~~...` → `AGly;Flq`."""
+    m = _ARGANNOT_RE.search(header)
+    if not m:
+        return None
+    parts = [_ARGANNOT_ALIASES.get(p, p) for p in m.group(1).split("_") if p]
+    return join_labels(parts)
+
+
+def join_labels(labels) -> str:
+    return LABEL_SEP.join(sorted(set(labels)))
+
+
+def split_label(label: str) -> list[str]:
+    return [x for x in label.split(LABEL_SEP) if x]

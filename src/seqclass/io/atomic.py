@@ -1,0 +1,79 @@
+"""Atomic outputs: every file or directory a step writes appears whole or not at all.
+
+A step asks for temporary paths beside its final outputs, writes there, and the
+context manager renames them into place only when the step finished without error.
+On error the temporaries are removed and nothing at the final paths changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from seqclass.errors import InputError
+
+
+class OutputSet:
+    """Temporary paths for a step's outputs, committed together."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Path, Path]] = []
+
+    def file(self, final: str | Path) -> Path:
+        final = Path(final)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        os.close(fd)
+        self._pending.append((Path(tmp), final))
+        return Path(tmp)
+
+    def directory(self, final: str | Path) -> Path:
+        final = Path(final)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+        self._pending.append((tmp, final))
+        return tmp
+
+    def commit(self) -> None:
+        for tmp, final in self._pending:
+            if tmp.is_dir():
+                if final.exists():
+                    old = final.with_name(f".{final.name}.old")
+                    shutil.rmtree(old, ignore_errors=True)
+                    final.rename(old)
+                    tmp.rename(final)
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    tmp.rename(final)
+            else:
+                os.replace(tmp, final)
+        self._pending.clear()
+
+    def discard(self) -> None:
+        for tmp, _ in self._pending:
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
+        self._pending.clear()
+
+
+@contextlib.contextmanager
+def atomic_outputs(inputs: list[str | Path] | None = None,
+                   outputs: list[str | Path] | None = None) -> Iterator[OutputSet]:
+    """Yield an OutputSet; refuse outputs that would overwrite an input the user gave."""
+    given = {Path(p).resolve() for p in (inputs or [])}
+    for out in outputs or []:
+        if Path(out).resolve() in given:
+            raise InputError("output path is also an input; refusing to overwrite it", out)
+    outs = OutputSet()
+    try:
+        yield outs
+    except BaseException:
+        outs.discard()
+        raise
+    outs.commit()

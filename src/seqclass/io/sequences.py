@@ -1,0 +1,174 @@
+"""Streaming readers of FASTA and FASTQ, plain or gzip, and of sequence tables.
+
+Every reader yields `Record(id, description, sequence)` one at a time so memory does
+not grow with the file. Errors (empty file, truncated gzip, a FASTQ record whose
+quality length differs from its sequence, text that is neither format) raise
+InputError naming the file and the record.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import pyarrow.parquet as pq
+
+from seqclass.errors import InputError
+
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".ffn", ".faa", ".frn", ".fas", ".seq", ".txt")
+FASTQ_SUFFIXES = (".fq", ".fastq")
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    description: str
+    sequence: str
+
+
+def _strip_gz(path: Path) -> str:
+    name = path.name.lower()
+    return name[:-3] if name.endswith(".gz") else name
+
+
+def is_table(path: str | Path) -> bool:
+    """A table by its name: .csv, .tsv, .parquet (gzip allowed for text tables)."""
+    name = _strip_gz(Path(path))
+    return name.endswith((".csv", ".tsv", ".parquet", ".pq"))
+
+
+def base_name(path: str | Path) -> str:
+    """File name without compression and format suffixes: `Bacillus_prom.fa.gz` → `Bacillus_prom`."""
+    name = _strip_gz(Path(path))
+    for suffix in FASTA_SUFFIXES + FASTQ_SUFFIXES + TABLE_SUFFIXES:
+        if name.endswith(suffix):
+            return Path(path).name[: len(name) - len(suffix)]
+    return Path(name).stem
+
+
+def open_text(path: str | Path) -> IO[str]:
+    """Open plain or gzip text by its magic bytes, not its name."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path)
+    if path.is_dir():
+        raise InputError("is a directory, expected a file", path)
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="ascii", errors="strict")
+    return open(path, encoding="ascii", errors="strict")
+
+
+def _lines(path: Path) -> Iterator[str]:
+    try:
+        with open_text(path) as fh:
+            for line in fh:
+                yield line.rstrip("\r\n")
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise InputError(f"truncated or corrupt gzip ({err})", path) from None
+    except UnicodeDecodeError as err:
+        raise InputError(f"not a text sequence file (non-ASCII byte at offset {err.start})", path) from None
+
+
+def read_sequences(path: str | Path) -> Iterator[Record]:
+    """Records of a FASTA or FASTQ file, chosen by the first non-blank character."""
+    path = Path(path)
+    lines = _lines(path)
+    for first in lines:
+        if first.strip():
+            break
+    else:
+        raise InputError("empty file: no sequence records", path)
+    if first.startswith(">"):
+        yield from _fasta(path, first, lines)
+    elif first.startswith("@"):
+        yield from _fastq(path, first, lines)
+    else:
+        raise InputError(f"not FASTA or FASTQ: first line starts with {first[:1]!r}", path)
+
+
+def _split_header(header: str) -> tuple[str, str]:
+    parts = header[1:].strip().split(None, 1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def _fasta(path: Path, first: str, lines: Iterator[str]) -> Iterator[Record]:
+    rid, desc = _split_header(first)
+    chunks: list[str] = []
+    n = 1
+    for line in lines:
+        if line.startswith(">"):
+            yield _finish_fasta(path, rid, desc, chunks, n)
+            rid, desc = _split_header(line)
+            chunks = []
+            n += 1
+        elif line.strip():
+            chunks.append(line.strip())
+    yield _finish_fasta(path, rid, desc, chunks, n)
+
+
+def _finish_fasta(path: Path, rid: str, desc: str, chunks: list[str], n: int) -> Record:
+    if not rid:
+        raise InputError(f"record {n} has an empty header", path)
+    seq = "".join(chunks).replace(" ", "")
+    if not seq:
+        raise InputError("empty sequence", path, rid)
+    return Record(rid, desc, seq)
+
+
+def _fastq(path: Path, first: str, lines: Iterator[str]) -> Iterator[Record]:
+    header: str | None = first
+    while header is not None:
+        if not header.startswith("@"):
+            raise InputError(f"FASTQ header expected, found {header[:20]!r}", path)
+        rid, desc = _split_header(header)
+        try:
+            seq = next(lines).strip()
+            plus = next(lines)
+            qual = next(lines).strip()
+        except StopIteration:
+            raise InputError("truncated FASTQ record", path, rid) from None
+        if not plus.startswith("+"):
+            raise InputError("FASTQ record lacks its '+' line", path, rid)
+        if len(qual) != len(seq):
+            raise InputError(
+                f"quality length {len(qual)} differs from sequence length {len(seq)}", path, rid
+            )
+        if not seq:
+            raise InputError("empty sequence", path, rid)
+        yield Record(rid, desc, seq)
+        header = next((line for line in lines if line.strip()), None)
+
+
+def read_table(path: str | Path, columns: list[str] | None = None):
+    """A CSV/TSV/Parquet table as a pandas DataFrame of strings (Parquet keeps its types)."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path)
+    name = _strip_gz(path)
+    try:
+        if name.endswith((".parquet", ".pq")):
+            return pq.read_table(path, columns=columns).to_pandas()
+        sep = "\t" if name.endswith((".tsv", ".txt")) else ","
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, usecols=columns)
+    except pd.errors.EmptyDataError:
+        raise InputError("empty table", path) from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise InputError(f"truncated or corrupt gzip ({err})", path) from None
+    except ValueError as err:
+        raise InputError(f"cannot read table ({err})", path) from None
+    except Exception as err:  # pyarrow raises its own hierarchy for corrupt Parquet
+        if type(err).__module__.startswith("pyarrow"):
+            raise InputError(f"cannot read Parquet ({err})", path) from None
+        raise

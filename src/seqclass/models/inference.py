@@ -1,0 +1,67 @@
+"""Prediction over sequences of any length: cut into the model's windows, aggregate logits.
+
+A sequence longer than the model's window is cut as `chunk` cuts it (sliding windows,
+the last ending at the sequence end); the window logits are averaged (or max-pooled)
+into one row per sequence before probabilities are taken. Windows of many sequences
+share one batch so short reads are scored as fast as long contigs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from seqclass.models.base import Classifier
+from seqclass.sequence.windows import sliding
+
+AGGREGATES = ("mean", "max")
+
+
+@dataclass
+class Scored:
+    ids: list[str]
+    logits: np.ndarray  # (B, C) aggregated per sequence
+    windows: list[tuple[str, int, int, np.ndarray]]  # (parent id, start, end, window logits (C,))
+
+
+def score(model: Classifier, records: Iterable[tuple[str, str]], aggregate: str = "mean",
+          window: int | None = None, stride: int | None = None,
+          batch_windows: int = 2048) -> Iterator[Scored]:
+    """Yield scored batches of (id, sequence) records, in input order."""
+    window = window or model.spec.window
+    stride = stride or model.spec.stride or window
+    pending: list[tuple[str, str]] = []
+    n_windows = 0
+    for rid, seq in records:
+        pending.append((rid, seq))
+        n_windows += 1 if window is None else max(1, -(-max(len(seq) - window, 0) // stride) + 1)
+        if n_windows >= batch_windows:
+            yield _score_batch(model, pending, aggregate, window, stride)
+            pending, n_windows = [], 0
+    if pending:
+        yield _score_batch(model, pending, aggregate, window, stride)
+
+
+def _score_batch(model: Classifier, records: list[tuple[str, str]], aggregate: str,
+                 window: int | None, stride: int | None) -> Scored:
+    pieces: list[str] = []
+    owner: list[int] = []
+    coords: list[tuple[str, int, int]] = []
+    for i, (rid, seq) in enumerate(records):
+        spans = [(0, len(seq))] if window is None else sliding(len(seq), window, stride)
+        for start, end in spans:
+            pieces.append(seq[start:end])
+            owner.append(i)
+            coords.append((rid, start, end))
+    logits = model.logits(pieces)  # (W, C)
+    # windows of one record are contiguous, so segment reductions aggregate them
+    counts = np.bincount(owner, minlength=len(records))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    if aggregate == "mean":
+        out = np.add.reduceat(logits, starts, axis=0) / counts[:, None]
+    else:
+        out = np.maximum.reduceat(logits, starts, axis=0)
+    windows = [(rid, s, e, logits[j]) for j, (rid, s, e) in enumerate(coords)]
+    return Scored([rid for rid, _ in records], out, windows)

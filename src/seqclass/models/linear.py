@@ -1,0 +1,32 @@
+"""Class-weighted logistic regression heads shared by the linear families.
+
+Returns weights in the registry's logit convention: one row per class  # (C, F), (C,)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from seqclass.models.base import ModelSpec, TrainData
+
+
+def fit_logreg(x, train: TrainData, spec: ModelSpec, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    p = spec.params
+
+    def logreg() -> LogisticRegression:
+        return LogisticRegression(C=p["c"], class_weight="balanced", max_iter=p["max_iter"],
+                                  random_state=seed)
+
+    if spec.task == "multilabel":
+        fits = [logreg().fit(x, train.targets[:, j]) for j in range(train.targets.shape[1])]
+        coef = np.stack([f.coef_[0] for f in fits])
+        intercept = np.array([f.intercept_[0] for f in fits])
+    else:
+        clf = logreg().fit(x, train.targets)
+        coef, intercept = clf.coef_, clf.intercept_
+        if len(spec.labels) == 2:
+            # sklearn keeps one row for two classes; ±w/2 gives the same softmax as (0, w)
+            coef = np.stack([-coef[0] / 2, coef[0] / 2])
+            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    return coef.astype(np.float32), intercept.astype(np.float32)

@@ -1,0 +1,80 @@
+"""Model directories: how a trained model is written and read back, without pickle.
+
+Layout (every family):
+  config.json        ModelSpec: family, alphabet, task, window, stride, family params
+  labels.json        class names, in logit column order
+  model.safetensors  the family's weights
+  training.json      seed, package and library versions, training data hash, counts
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from seqclass import __version__
+from seqclass.errors import InputError
+from seqclass.models.base import Classifier, ModelSpec, family
+
+FORMAT_VERSION = 1
+CONFIG = "config.json"
+LABELS = "labels.json"
+WEIGHTS = "model.safetensors"
+TRAINING = "training.json"
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"seqclass": __version__, "python": platform.python_version()}
+    for dist in ("numpy", "scikit-learn", "pyarrow", "torch", "transformers"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def save(model: Classifier, directory: Path, training: dict[str, Any]) -> None:
+    spec = model.spec
+    config = {"format_version": FORMAT_VERSION, "family": spec.family, "alphabet": spec.alphabet,
+              "task": spec.task, "window": spec.window, "stride": spec.stride, "params": spec.params}
+    (directory / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    (directory / LABELS).write_text(json.dumps(spec.labels, indent=2) + "\n")
+    tensors = {k: np.ascontiguousarray(v) for k, v in model.tensors().items()}
+    save_file(tensors, str(directory / WEIGHTS), metadata={"family": spec.family})
+    doc = {**training, "versions": library_versions()}
+    (directory / TRAINING).write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def load(directory: str | Path) -> Classifier:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError("model directory not found", directory)
+    for name in (CONFIG, LABELS, WEIGHTS):
+        if not (directory / name).exists():
+            raise InputError(f"not a seqclass model directory (no {name})", directory)
+    try:
+        config = json.loads((directory / CONFIG).read_text())
+        labels = json.loads((directory / LABELS).read_text())
+    except json.JSONDecodeError as err:
+        raise InputError(f"corrupt model JSON ({err})", directory) from None
+    if config.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"model format {config.get('format_version')} is not {FORMAT_VERSION}",
+                         directory)
+    spec = ModelSpec(family=config["family"], alphabet=config["alphabet"], task=config["task"],
+                     labels=labels, window=config.get("window"), stride=config.get("stride"),
+                     params=config.get("params", {}))
+    try:
+        cls = family(spec.family)
+    except KeyError as err:
+        raise InputError(str(err.args[0]), directory) from None
+    try:
+        tensors = load_file(str(directory / WEIGHTS))
+    except Exception as err:  # safetensors raises its own error types for corrupt headers
+        raise InputError(f"cannot read weights ({err})", directory / WEIGHTS) from None
+    return cls.from_tensors(spec, tensors)

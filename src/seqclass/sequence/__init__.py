@@ -1,0 +1,1 @@
+"""Sequence alphabets, normalisation, reverse complement and k-mer encoding."""

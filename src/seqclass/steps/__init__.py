@@ -1,0 +1,1 @@
+"""One module per CLI step; each reads files and writes files through the domain library."""

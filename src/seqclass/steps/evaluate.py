@@ -1,0 +1,122 @@
+"""Score a model on one split of a dataset and write metrics, per-sequence predictions and plots.
+
+At --level sequence (default) a sequence longer than the model's window is cut into
+windows and their logits aggregated exactly as `predict` does; on a chunk table the
+chunks of one parent are aggregated. --level window scores every window on its own.
+EVAL_DIR receives metrics.json, predictions.tsv, confusion_matrix.png, roc.png, pr.png.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from seqclass.config import option
+from seqclass.data.labels import split_label
+from seqclass.errors import InputError
+from seqclass.evaluate import metrics, plots
+from seqclass.io.atomic import atomic_outputs
+from seqclass.io.tables import read_parquet, write_json
+from seqclass.models import store
+from seqclass.models.base import to_probabilities
+from seqclass.models.inference import AGGREGATES, score
+from seqclass.steps.common import prediction_frame
+from seqclass.train import encode_targets, rows
+
+HELP = "model + split.parquet → metrics.json, plots"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Config:
+    model: Path = option("model directory from `seqclass train`")
+    dataset: Path = option("split or chunks Parquet")
+    out: Path = option("evaluation directory to write")
+    split: str = option("rows to score: train, valid, test, or all", "test",
+                        choices=["train", "valid", "test", "all"])
+    level: str = option("score whole sequences or single windows", "sequence",
+                        choices=["sequence", "window"])
+    aggregate: str = option("how window logits combine into a sequence's", "mean",
+                            choices=list(AGGREGATES))
+    threshold: float = option("probability above which a label is called (multilabel)", 0.5)
+
+
+def run(cfg: Config) -> None:
+    model = store.load(cfg.model)
+    spec = model.spec
+    table, meta = read_parquet(cfg.dataset, ["id", "sequence", "label"])
+    if meta["alphabet"] != spec.alphabet:
+        raise InputError(f"model {cfg.model} was trained on {spec.alphabet}, this dataset is "
+                         f"{meta['alphabet']}", cfg.dataset)
+    if cfg.split != "all":
+        table = rows(table, cfg.split) if "split" in table.column_names else table
+    if table.num_rows == 0:
+        raise InputError(f"no rows with split == {cfg.split!r}", cfg.dataset)
+    for rid, lab in zip(table.column("id").to_pylist(), table.column("label").to_pylist()):
+        unknown = [c for c in split_label(lab) if c not in spec.labels]
+        if unknown:
+            raise InputError(f"label {unknown[0]!r} is not a class of model {cfg.model} "
+                             f"({', '.join(spec.labels)})", cfg.dataset, rid)
+
+    ids, labels, logits = _score(model, table, cfg)
+    probs = to_probabilities(logits, spec.task)
+    y = encode_targets(labels, spec.labels, spec.task)
+    if spec.task == "multilabel":
+        result = metrics.multilabel(y, probs, spec.labels, cfg.threshold)
+        onehot = y
+    else:
+        result = metrics.multiclass(y, probs, spec.labels)
+        onehot = np.eye(len(spec.labels))[y]
+    result.update({"split": cfg.split, "level": cfg.level, "model": str(cfg.model),
+                   "dataset": str(cfg.dataset), "family": spec.family})
+
+    preds = prediction_frame(ids, probs, spec.labels, spec.task, cfg.threshold)
+    preds.insert(1, "true_label", labels)
+    with atomic_outputs([cfg.model, cfg.dataset], [cfg.out]) as outs:
+        d = outs.directory(cfg.out)
+        write_json(d / "metrics.json", result)
+        preds.to_csv(d / "predictions.tsv", sep="\t", index=False, float_format="%.6g")
+        if spec.task == "multilabel":
+            cm = np.array([[0, 0], [0, 0]])
+            for v in result["per_class"].values():
+                cm += np.array(v["confusion_matrix"])
+            plots.confusion(cm, ["absent", "present"], d / "confusion_matrix.png",
+                            "all labels (pooled)")
+        else:
+            plots.confusion(np.array(result["confusion_matrix"]["matrix"]), spec.labels,
+                            d / "confusion_matrix.png", f"{cfg.split} ({len(ids)})")
+        only = [1] if len(spec.labels) == 2 and spec.task != "multilabel" else None
+        plots.curves(onehot, probs, spec.labels, d / "roc.png", d / "pr.png", only)
+    log.info("%s %s: n=%d accuracy=%.3f mcc=%.3f f1_macro=%.3f → %s", cfg.split, cfg.level,
+             len(ids), result["accuracy"], result["mcc"] or 0.0, result["f1_macro"], cfg.out)
+
+
+def _score(model, table: pa.Table, cfg: Config) -> tuple[list[str], list[str], np.ndarray]:
+    """(ids, true labels, logits) at the requested level."""
+    ids = table.column("id").to_pylist()
+    seqs = table.column("sequence").to_pylist()
+    labels = table.column("label").to_pylist()
+    is_chunks = "parent_id" in table.column_names
+    if cfg.level == "window" and not is_chunks and model.spec.window:
+        label_of = dict(zip(ids, labels))
+        out_ids, out_labels, out_logits = [], [], []
+        for batch in score(model, zip(ids, seqs), cfg.aggregate):
+            for rid, start, end, logit in batch.windows:
+                out_ids.append(f"{rid}:{start}-{end}")
+                out_labels.append(label_of[rid])
+                out_logits.append(logit)
+        return out_ids, out_labels, np.stack(out_logits)
+    if is_chunks and cfg.level == "sequence":
+        logits = model.logits(seqs)  # (W, C) one row per chunk
+        frame = pd.DataFrame({"parent": table.column("parent_id").to_pylist(), "label": labels})
+        order = frame.groupby("parent", sort=False).indices
+        agg = np.stack([logits[idx].mean(axis=0) if cfg.aggregate == "mean"
+                        else logits[idx].max(axis=0) for idx in order.values()])
+        return list(order), [labels[idx[0]] for idx in order.values()], agg
+    logits = np.concatenate([b.logits for b in score(model, zip(ids, seqs), cfg.aggregate)])
+    return ids, labels, logits

@@ -1,0 +1,159 @@
+"""Apply a model to new sequences: reads, genes or whole contigs.
+
+Input: FASTA/FASTQ (plain or gzip) or a table with id and sequence columns, read in
+batches. A sequence longer than the model's window is cut into the window and stride
+the model was trained with (config.json), and window logits are aggregated (mean by
+default). Output: TSV (or Parquet when --out ends in .parquet) with id, label and
+prob_<class> per class; --tracks adds one row per window for plots along contigs.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from seqclass.config import option
+from seqclass.errors import InputError
+from seqclass.io.atomic import atomic_outputs
+from seqclass.io.sequences import is_table, read_sequences, read_table
+from seqclass.models import store
+from seqclass.models.base import to_probabilities
+from seqclass.models.inference import AGGREGATES, score
+from seqclass.sequence import alphabet as alpha
+from seqclass.steps.common import prediction_frame
+
+HELP = "model + FASTA/FASTQ/table → predictions.tsv, tracks.tsv"
+log = logging.getLogger(__name__)
+
+BATCH_RECORDS = 1024
+ALPHABET_SAMPLE = 200
+
+
+@dataclass
+class Config:
+    model: Path = option("model directory from `seqclass train`")
+    input: list[Path] = option("FASTA/FASTQ (gzip too) or CSV/TSV/Parquet with id,sequence",
+                               nargs="+")
+    out: Path = option("predictions: .tsv, or .parquet")
+    aggregate: str = option("how window logits combine into a sequence's", "mean",
+                            choices=list(AGGREGATES))
+    tracks: Path | None = option("also write one row per window (id, start, end, probabilities)",
+                                 None)
+    window: int | None = option("override the model's window (default: from the model)", None)
+    stride: int | None = option("override the model's stride (default: from the model)", None)
+    threshold: float = option("probability at which a label is called (multilabel)", 0.5)
+
+
+def records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str]]:
+    """(id, normalised sequence) from every input, checked against the model's alphabet."""
+    for path in paths:
+        sample: list[str] = []
+        for rid, seq in _raw(path):
+            if len(sample) < ALPHABET_SAMPLE:
+                sample.append(seq)
+                if len(sample) == ALPHABET_SAMPLE or len(seq) > 10_000:
+                    _check_alphabet(sample, alphabet, path)
+            try:
+                yield rid, alpha.normalise(seq, alphabet)
+            except alpha.InvalidSequence as err:
+                raise InputError(str(err), path, rid) from None
+        if 0 < len(sample) < ALPHABET_SAMPLE:
+            _check_alphabet(sample, alphabet, path)
+
+
+def _check_alphabet(sample: list[str], alphabet: str, path: Path) -> None:
+    seen = alpha.detect(sample)
+    if seen != alphabet:
+        raise InputError(f"input looks like {seen} but the model was trained on {alphabet}", path)
+
+
+def _raw(path: Path) -> Iterator[tuple[str, str]]:
+    if not is_table(path):
+        for rec in read_sequences(path):
+            yield rec.id, rec.sequence
+        return
+    if str(path).endswith((".parquet", ".pq")):
+        pf = pq.ParquetFile(path)
+        for col in ("id", "sequence"):
+            if col not in pf.schema_arrow.names:
+                raise InputError(f"table lacks column {col!r}", path)
+        for batch in pf.iter_batches(batch_size=BATCH_RECORDS, columns=["id", "sequence"]):
+            yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist())
+        return
+    df = read_table(path)
+    for col in ("id", "sequence"):
+        if col not in df.columns:
+            raise InputError(f"table lacks column {col!r}", path)
+    if df.empty:
+        raise InputError("empty table: no rows", path)
+    yield from zip(df["id"].astype(str), df["sequence"].astype(str))
+
+
+class _TableSink:
+    """Writes prediction frames batch by batch as TSV or Parquet."""
+
+    def __init__(self, path: Path, parquet: bool):
+        self.path, self.parquet, self.writer, self.header = path, parquet, None, True
+
+    def write(self, frame) -> None:
+        if self.parquet:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.path, table.schema)
+            self.writer.write_table(table)
+        else:
+            frame.to_csv(self.path, sep="\t", index=False, header=self.header,
+                         mode="w" if self.header else "a", float_format="%.6g")
+        self.header = False
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def run(cfg: Config) -> None:
+    model = store.load(cfg.model)
+    spec = model.spec
+    if cfg.out.suffix == ".parquet":
+        parquet = True
+    elif cfg.out.suffix in (".tsv", ".txt"):
+        parquet = False
+    else:
+        raise InputError("--out must end in .tsv or .parquet", cfg.out)
+    n = 0
+    outputs = [cfg.out] + ([cfg.tracks] if cfg.tracks else [])
+    with atomic_outputs([cfg.model, *cfg.input], outputs) as outs:
+        preds = _TableSink(outs.file(cfg.out), parquet)
+        tracks = _TableSink(outs.file(cfg.tracks), False) if cfg.tracks else None
+        bar = tqdm(unit=" seq", disable=not sys.stderr.isatty(), desc="predict")
+        try:
+            for batch in score(model, records(cfg.input, spec.alphabet), cfg.aggregate,
+                               cfg.window, cfg.stride):
+                probs = to_probabilities(batch.logits, spec.task)
+                preds.write(prediction_frame(batch.ids, probs, spec.labels, spec.task,
+                                             cfg.threshold))
+                if tracks is not None:
+                    wprobs = to_probabilities(np.stack([w[3] for w in batch.windows]), spec.task)
+                    frame = prediction_frame([w[0] for w in batch.windows], wprobs, spec.labels,
+                                             spec.task, cfg.threshold)
+                    frame.insert(1, "start", [w[1] for w in batch.windows])
+                    frame.insert(2, "end", [w[2] for w in batch.windows])
+                    tracks.write(frame)
+                n += len(batch.ids)
+                bar.update(len(batch.ids))
+        finally:
+            bar.close()
+            preds.close()
+            if tracks is not None:
+                tracks.close()
+        if n == 0:
+            raise InputError("no sequences to predict", cfg.input[0])
+    log.info("%d sequences → %s", n, cfg.out)

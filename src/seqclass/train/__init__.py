@@ -1,0 +1,68 @@
+"""Turning a dataset table into a fitted model of any registered family.
+
+`prepare` selects the training (and validation) rows and encodes their labels;
+`fit` asks the family for a model and returns it with a training record (seed,
+counts, a hash of the training data) for the model directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from seqclass.data.labels import split_label
+from seqclass.models.base import ModelSpec, TrainData, family
+
+
+def encode_targets(labels: list[str], classes: list[str], task: str) -> np.ndarray:
+    """Class index per row (multiclass, (N,)) or a 0/1 matrix (multilabel, (N, C))."""
+    index = {c: i for i, c in enumerate(classes)}
+    if task == "multilabel":
+        y = np.zeros((len(labels), len(classes)), dtype=np.int64)
+        for r, lab in enumerate(labels):
+            for c in split_label(lab):
+                y[r, index[c]] = 1
+        return y
+    return np.array([index[lab] for lab in labels], dtype=np.int64)
+
+
+def data_hash(table: pa.Table) -> str:
+    """SHA-256 over the training rows' id, sequence and label, in order."""
+    h = hashlib.sha256()
+    for col in ("id", "sequence", "label"):
+        for value in table.column(col).to_pylist():
+            h.update(value.encode())
+            h.update(b"\0")
+    return h.hexdigest()
+
+
+def rows(table: pa.Table, split: str) -> pa.Table:
+    if "split" not in table.column_names:
+        return table if split == "train" else table.slice(0, 0)
+    mask = pc.equal(table.column("split"), split)
+    return table.filter(mask)
+
+
+def fit(spec: ModelSpec, train: pa.Table, valid: pa.Table, seed: int) -> tuple[Any, dict]:
+    labels = train.column("label").to_pylist()
+    y = encode_targets(labels, spec.labels, spec.task)
+    valid_data = None
+    if valid.num_rows:
+        known = [all(c in spec.labels for c in split_label(lab))
+                 for lab in valid.column("label").to_pylist()]
+        valid = valid.filter(pa.array(known))
+        valid_data = TrainData(valid.column("sequence").to_pylist(),
+                               encode_targets(valid.column("label").to_pylist(), spec.labels,
+                                              spec.task))
+    model = family(spec.family).fit(spec, TrainData(train.column("sequence").to_pylist(), y),
+                                    valid_data, seed)
+    counts = (y.sum(axis=0) if spec.task == "multilabel"
+              else np.bincount(y, minlength=len(spec.labels)))
+    record = {"seed": seed, "n_train": train.num_rows, "n_valid": valid.num_rows,
+              "train_class_counts": dict(zip(spec.labels, map(int, counts))),
+              "train_data_sha256": data_hash(train)}
+    return model, record
