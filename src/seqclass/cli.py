@@ -16,7 +16,7 @@ from seqclass import __version__, config
 from seqclass.data.cluster import ClusterError
 from seqclass.errors import InputError
 
-STEPS = ("build", "split", "chunk", "train", "evaluate", "predict")
+STEPS = ("build", "split", "chunk", "train", "evaluate", "predict", "report", "versions")
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -31,7 +31,9 @@ class ChunkOptions:
 
 def chunk_batches(path: str, opts: ChunkOptions, batch_rows: int = 4096) -> Iterator[pa.Table]:
     rng = np.random.default_rng(opts.seed)
-    pf = pq.ParquetFile(path)
+    # Read through a 1 MiB buffer: pyarrow's defaults (buffer_size=0, pre_buffer=True) load a
+    # whole column chunk, and `build` writes one row group, so memory grew with the dataset.
+    pf = pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False)
     out: dict[str, list] = {name: [] for name in CHUNK_SCHEMA.names}
     has_split = "split" in pf.schema_arrow.names
     columns = ["id", "sequence", "label"] + (["split"] if has_split else [])
@@ -43,18 +45,26 @@ def chunk_batches(path: str, opts: ChunkOptions, batch_rows: int = 4096) -> Iter
                 spans = random_stretches(len(seq), opts.window, opts.samples_per_seq, rng)
             else:
                 spans = sliding(len(seq), opts.window, opts.stride)
-            augment = opts.rc_prob > 0 and split in opts.augment_splits
-            for n, (start, end) in enumerate(spans):
-                sub = seq[start:end]
-                strand = "+"
-                if augment and rng.random() < opts.rc_prob:
-                    sub, strand = reverse_complement(sub), "-"
-                cid = f"{pid}:{start}-{end}{strand}"
-                if opts.samples_per_seq:
-                    cid += f"/{n}"
-                for name, value in zip(CHUNK_SCHEMA.names,
-                                       (cid, pid, start, end, strand, sub, label, split, end - start)):
-                    out[name].append(value)
+            # column by column, a list per sequence (one append per value was the hot loop)
+            k = len(spans)
+            subs = [seq[start:end] for start, end in spans]
+            strands = ["+"] * k
+            if opts.rc_prob > 0 and split in opts.augment_splits:
+                for n in range(k):
+                    if rng.random() < opts.rc_prob:
+                        subs[n], strands[n] = reverse_complement(subs[n]), "-"
+            ids = [f"{pid}:{start}-{end}{strand}" for (start, end), strand in zip(spans, strands)]
+            if opts.samples_per_seq:
+                ids = [f"{cid}/{n}" for n, cid in enumerate(ids)]
+            out["id"] += ids
+            out["parent_id"] += [pid] * k
+            out["start"] += [start for start, _ in spans]
+            out["end"] += [end for _, end in spans]
+            out["strand"] += strands
+            out["sequence"] += subs
+            out["label"] += [label] * k
+            out["split"] += [split] * k
+            out["length"] += [end - start for start, end in spans]
             if len(out["id"]) >= batch_rows:
                 yield pa.Table.from_pydict(out, schema=CHUNK_SCHEMA)
                 out = {name: [] for name in CHUNK_SCHEMA.names}

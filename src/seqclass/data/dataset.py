@@ -119,6 +119,7 @@ class BuildOptions:
     min_length: int = 1
     max_ambiguous: float = 1.0
     rename_duplicate_ids: bool = False
+    min_class_size: int = 1
 
 
 def build(specs: list[InputSpec], label_from: LabelSource | None,
@@ -165,6 +166,14 @@ def build(specs: list[InputSpec], label_from: LabelSource | None,
         unique.append(copies[0])
         dropped["duplicate_sequence"] += len(copies) - 1
 
+    # classes too small to train and test on: drop every record carrying one
+    class_size = Counter(c for r in unique for c in split_label(r.label))
+    small = {c: n for c, n in class_size.items() if n < opts.min_class_size}
+    if small:
+        before = len(unique)
+        unique = [r for r in unique if not any(c in small for c in split_label(r.label))]
+        dropped["class_smaller_than_min_class_size"] += before - len(unique)
+
     seen: dict[str, RawRecord] = {}
     renamed = 0
     for r in unique:
@@ -205,8 +214,9 @@ def build(specs: list[InputSpec], label_from: LabelSource | None,
         "length": _length_stats(lengths),
         "ambiguous_residues": int(ambiguous_residues),
         "records_with_ambiguous_residues": int(records_with_ambiguous),
-        "dropped": dict(sorted(dropped.items())),
+        "dropped": dict(sorted((k, v) for k, v in dropped.items() if v)),
         "conflicting_labels": conflicts,
+        "small_classes_dropped": dict(sorted(small.items())),
         "renamed_duplicate_ids": renamed,
         "inputs": [{"path": str(s.path), "label": s.label} for s in specs],
     }

@@ -50,7 +50,9 @@ def assign(groups: np.ndarray, labels: list[str], fractions: tuple[float, float,
         need = ((target - filled) / np.maximum(target, 1e-9) * weight[None, :]).sum(axis=1)
         need[closed] = -np.inf
         best = np.flatnonzero(need == need.max())
-        s = best[0] if len(best) == 1 else rng.choice(best)
+        # a tie that includes train goes to train: the first (largest) group of a class ties
+        # in every split, and a class whose bulk lands in valid or test cannot be learnt
+        s = best[0] if len(best) == 1 or best[0] == 0 else rng.choice(best)
         placed[g] = s
         filled[s] += counts[g]
     return np.asarray(SPLITS)[placed[inverse]]

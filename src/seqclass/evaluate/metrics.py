@@ -23,6 +23,11 @@ def _safe(fn, *args, **kwargs) -> float | None:
     return None if np.isnan(value) else value
 
 
+def _finite(value) -> float | None:
+    """A JSON-safe number: NaN (undefined for the data) becomes None."""
+    return None if np.isnan(value) else float(value)
+
+
 def _specificity(cm: np.ndarray) -> np.ndarray:
     """True-negative rate per class from a confusion matrix.  # (C,)"""
     tp = np.diag(cm)
@@ -62,8 +67,8 @@ def multiclass(y_true: np.ndarray, probs: np.ndarray, labels: list[str],
                                           zero_division=0)),
         "precision_macro": float(np.mean(p)),
         "recall_macro": float(np.mean(r)),
-        "specificity": (float(spec[1 if positive is None else positive]) if len(labels) == 2
-                        else float(np.nanmean(spec))),
+        "specificity": _finite(spec[1 if positive is None else positive] if len(labels) == 2
+                               else (np.nanmean(spec) if (~np.isnan(spec)).any() else np.nan)),
         "roc_auc": roc,
         "pr_auc": pr,
     }

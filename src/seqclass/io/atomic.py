@@ -39,7 +39,10 @@ class OutputSet:
         return tmp
 
     def commit(self) -> None:
+        umask = _umask()
         for tmp, final in self._pending:
+            # mkstemp/mkdtemp create 0600/0700; give outputs the mode a plain open() would
+            os.chmod(tmp, (0o777 if tmp.is_dir() else 0o666) & ~umask)
             if tmp.is_dir():
                 if final.exists():
                     old = final.with_name(f".{final.name}.old")
@@ -60,6 +63,12 @@ class OutputSet:
             else:
                 tmp.unlink(missing_ok=True)
         self._pending.clear()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager

@@ -149,6 +149,42 @@ def _fastq(path: Path, first: str, lines: Iterator[str]) -> Iterator[Record]:
         header = next((line for line in lines if line.strip()), None)
 
 
+def iter_table(path: str | Path, columns: list[str], batch_rows: int = 4096) -> Iterator[dict[str, list]]:
+    """A table's columns in batches of rows, never the whole file at once."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path)
+    name = _strip_gz(path)
+    if name.endswith((".parquet", ".pq")):
+        try:
+            pf = pq.ParquetFile(path)
+        except Exception as err:  # pyarrow's own error hierarchy
+            raise InputError(f"cannot read Parquet ({err})", path) from None
+        _require(path, columns, pf.schema_arrow.names)
+        for batch in pf.iter_batches(batch_size=batch_rows, columns=columns):
+            yield batch.to_pydict()
+        return
+    sep = "\t" if name.endswith((".tsv", ".txt")) else ","
+    try:
+        reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=batch_rows)
+        for n, frame in enumerate(reader):
+            if n == 0:
+                _require(path, columns, list(frame.columns))
+            yield {c: frame[c].tolist() for c in columns}
+    except pd.errors.EmptyDataError:
+        raise InputError("empty table", path) from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise InputError(f"truncated or corrupt gzip ({err})", path) from None
+
+
+def _require(path: Path, wanted: list[str], present: list[str]) -> None:
+    missing = [c for c in wanted if c not in present]
+    if missing:
+        raise InputError(f"table lacks column(s) {', '.join(missing)} (has {', '.join(present)})", path)
+
+
 def read_table(path: str | Path, columns: list[str] | None = None):
     """A CSV/TSV/Parquet table as a pandas DataFrame of strings (Parquet keeps its types)."""
     import pandas as pd

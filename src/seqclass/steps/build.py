@@ -38,6 +38,9 @@ class Config:
     alphabet: str = option("sequence alphabet", "auto", choices=["auto", "dna", "protein"])
     min_length: int = option("drop sequences shorter than this", 1)
     max_ambiguous: float = option("drop sequences with a larger fraction of ambiguous residues", 1.0)
+    min_class_size: int = option(
+        "drop every record carrying a class with fewer records than this (after de-duplication)",
+        1)
     rename_duplicate_ids: bool = option(
         "suffix repeated ids of different sequences with _2, _3... instead of failing", False)
     summary: Path | None = option("summary JSON path (default: <out stem>.summary.json)", None)
@@ -49,13 +52,16 @@ def run(cfg: Config) -> None:
         specs += read_samplesheet(cfg.samplesheet)
     if not specs:
         raise InputError("nothing to build: give --input and/or --samplesheet")
+    if cfg.min_class_size < 1:
+        raise InputError(f"--min-class-size {cfg.min_class_size}: must be at least 1")
     try:
         label_from = LabelSource.parse(cfg.label_from) if cfg.label_from else None
     except ValueError as err:
         raise InputError(str(err)) from None
     opts = BuildOptions(alphabet=cfg.alphabet, min_length=cfg.min_length,
                         max_ambiguous=cfg.max_ambiguous,
-                        rename_duplicate_ids=cfg.rename_duplicate_ids)
+                        rename_duplicate_ids=cfg.rename_duplicate_ids,
+                        min_class_size=cfg.min_class_size)
     table, meta, summary = build(specs, label_from, opts)
     summary_path = cfg.summary or sidecar(cfg.out, ".summary.json")
     meta["provenance"] = [provenance("build", cfg)]
@@ -65,6 +71,10 @@ def run(cfg: Config) -> None:
         write_json(outs.file(summary_path), summary)
     log.info("%d records, %d classes (%s) → %s", summary["records_kept"], len(meta["classes"]),
              meta["alphabet"], cfg.out)
+    if summary["small_classes_dropped"]:
+        log.info("dropped %d records of classes with fewer than %d: %s",
+                 summary["dropped"]["class_smaller_than_min_class_size"], cfg.min_class_size,
+                 ", ".join(f"{c} ({n})" for c, n in summary["small_classes_dropped"].items()))
     for conflict in summary["conflicting_labels"][:5]:
         log.warning("dropped one sequence with conflicting labels %s: ids %s",
                     conflict["labels"], ", ".join(conflict["ids"]))

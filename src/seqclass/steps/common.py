@@ -39,5 +39,5 @@ def prediction_frame(ids: list[str], probs: np.ndarray, labels: list[str], task:
     """id, label, prob_<class>... — the predictions table (docs/formats.md)."""
     frame = pd.DataFrame({"id": ids, "label": called_labels(probs, labels, task, threshold)})
     for j, lab in enumerate(labels):
-        frame[f"prob_{lab}"] = probs[:, j]
+        frame[f"prob_{lab}"] = probs[:, j].astype(np.float64)  # float64 whatever the aggregate
     return frame

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from seqclass.config import option
 from seqclass.errors import InputError
 from seqclass.io.atomic import atomic_outputs
-from seqclass.io.sequences import is_table, read_sequences, read_table
+from seqclass.io.sequences import is_table, iter_table, read_sequences
 from seqclass.models import store
 from seqclass.models.base import to_probabilities
 from seqclass.models.inference import AGGREGATES, score
@@ -64,6 +64,7 @@ def records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str]]:
             try:
                 yield rid, alpha.normalise(seq, alphabet)
             except alpha.InvalidSequence as err:
+                _check_alphabet(sample, alphabet, path)  # protein for a DNA model says so
                 raise InputError(str(err), path, rid) from None
         if 0 < len(sample) < ALPHABET_SAMPLE:
             _check_alphabet(sample, alphabet, path)
@@ -80,21 +81,12 @@ def _raw(path: Path) -> Iterator[tuple[str, str]]:
         for rec in read_sequences(path):
             yield rec.id, rec.sequence
         return
-    if str(path).endswith((".parquet", ".pq")):
-        pf = pq.ParquetFile(path)
-        for col in ("id", "sequence"):
-            if col not in pf.schema_arrow.names:
-                raise InputError(f"table lacks column {col!r}", path)
-        for batch in pf.iter_batches(batch_size=BATCH_RECORDS, columns=["id", "sequence"]):
-            yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist())
-        return
-    df = read_table(path)
-    for col in ("id", "sequence"):
-        if col not in df.columns:
-            raise InputError(f"table lacks column {col!r}", path)
-    if df.empty:
+    rows = 0
+    for batch in iter_table(path, ["id", "sequence"], BATCH_RECORDS):
+        rows += len(batch["id"])
+        yield from zip(map(str, batch["id"]), map(str, batch["sequence"]))
+    if rows == 0:
         raise InputError("empty table: no rows", path)
-    yield from zip(df["id"].astype(str), df["sequence"].astype(str))
 
 
 class _TableSink:

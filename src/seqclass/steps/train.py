@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class Config:
     dataset: Path = option("split or chunks Parquet; rows with split=train are used")
-    model: str = option(f"model family: {', '.join(family_names())}", choices=family_names())
     out: Path = option("model directory to write")
+    model: str = option("model family", "kmer-logreg", choices=family_names())
     seed: int = option("random seed", 0)
 
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env nextflow
+/*
+ * seqclass: labelled DNA or protein sequences → trained, evaluated classifiers → predictions.
+ *   nextflow run main.nf -profile test,local --outdir results
+ * Parameters: nextflow.config (defaults) and nextflow_schema.json (validation); docs/usage.md.
+ */
+
+nextflow.enable.dsl = 2
+
+include { SEQCLASS                                    } from './workflows/seqclass'
+include { PIPELINE_INITIALISATION; PIPELINE_COMPLETION } from './subworkflows/local/utils_seqclass_pipeline/main'
+
+workflow {
+
+    PIPELINE_INITIALISATION ( params.validate_params, params.mode, params.input, params.model )
+
+    SEQCLASS (
+        PIPELINE_INITIALISATION.out.input,
+        PIPELINE_INITIALISATION.out.model,
+        params.mode,
+        params.window,
+        params.multiqc_config
+    )
+
+    PIPELINE_COMPLETION ( params.outdir )
+}

@@ -1,0 +1,41 @@
+process SEQCLASS_BUILD {
+    tag "$meta.id"
+    label 'process_single'
+
+    conda "${moduleDir}/../../../containers/environment.yml"
+
+    input:
+    // labels[i] labels files[i]; an empty label lets `seqclass build` take it from --label-from
+    tuple val(meta), val(labels), path(files, stageAs: 'inputs/?/*')
+
+    output:
+    tuple val(meta), path("*.dataset.parquet")     , emit: dataset
+    tuple val(meta), path("*.dataset.summary.json"), emit: summary
+    path "versions.yml"                             , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args   = task.ext.args ?: ''
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    def inputs = [labels, [files].flatten()].transpose()
+        .collect { label, file -> label ? "'${label}=${file}'" : "'${file}'" }
+        .join(' ')
+    """
+    seqclass build \\
+        --input ${inputs} \\
+        --out ${prefix}.dataset.parquet \\
+        ${args}
+
+    seqclass versions --process '${task.process}' --out versions.yml
+    """
+
+    stub:
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    touch ${prefix}.dataset.parquet
+    echo '{}' > ${prefix}.dataset.summary.json
+    seqclass versions --process '${task.process}' --out versions.yml
+    """
+}

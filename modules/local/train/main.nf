@@ -1,0 +1,38 @@
+process SEQCLASS_TRAIN {
+    tag "$meta.id"
+    label 'process_gpu'
+
+    conda "${moduleDir}/../../../containers/environment.yml"
+
+    input:
+    tuple val(meta), path(dataset)
+
+    output:
+    tuple val(meta), path("*.model", type: 'dir'), emit: model
+    path "versions.yml"                           , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args   = task.ext.args ?: ''
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    seqclass train \\
+        --dataset ${dataset} \\
+        --out ${prefix}.model \\
+        ${args}
+
+    seqclass versions --process '${task.process}' --out versions.yml
+    """
+
+    stub:
+    def prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    mkdir ${prefix}.model
+    echo '{}' > ${prefix}.model/config.json
+    echo '[]' > ${prefix}.model/labels.json
+    touch ${prefix}.model/model.safetensors
+    seqclass versions --process '${task.process}' --out versions.yml
+    """
+}

@@ -1,0 +1,156 @@
+"""MultiQC custom content from the files the steps write.
+
+Each function turns one seqclass output into one MultiQC custom-content file
+(`*_mqc.tsv`, `*_mqc.json` or `*_mqc.yml`) whose header names the section, its
+description and the plot type, so a plain `multiqc .` renders a seqclass report.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SECTION_PREFIX = "seqclass"
+
+
+def _tsv(path: Path, section: str, name: str, description: str, plot_type: str,
+         header: list[str], rows: list[list[Any]], pconfig: dict | None = None) -> None:
+    lines = [f"# id: '{SECTION_PREFIX}_{section}'", f"# section_name: '{name}'",
+             f"# description: '{description}'", f"# plot_type: '{plot_type}'"]
+    if pconfig:
+        lines.append("# pconfig:")
+        lines += [f"#     {k}: {json.dumps(v)}" for k, v in pconfig.items()]
+    with open(path, "w", newline="") as fh:
+        fh.write("\n".join(lines) + "\n")
+        writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def dataset_section(summary: dict, out: Path) -> None:
+    rows = [[label, count] for label, count in summary["classes"].items()]
+    _tsv(out, "dataset", "Dataset: class counts",
+         f"{summary['records_kept']} {summary['alphabet']} sequences kept of "
+         f"{summary['records_read']} read; dropped: "
+         + (", ".join(f"{k} {v}" for k, v in summary["dropped"].items()) or "none")
+         + f"; length {summary['length']['min']}-{summary['length']['max']} "
+           f"(median {summary['length']['median']:.0f})",
+         "bargraph", ["class", "sequences"], rows, {"id": "seqclass_dataset_plot",
+                                                    "title": "seqclass: sequences per class"})
+
+
+def split_section(summary: dict, out: Path) -> None:
+    classes = sorted({c for counts in summary["counts"].values() for c in counts})
+    rows = [[split] + [summary["counts"][split].get(c, 0) for c in classes]
+            for split in ("train", "valid", "test")]
+    leak = summary["leakage"]
+    test = leak["test"]
+    share = test["share_above_threshold"]
+    _tsv(out, "split", "Split and leakage",
+         f"{summary['strategy']} split ({summary.get('clusterer') or 'no clustering'}, "
+         f"identity {summary['identity']}); test sequences above the threshold to any training "
+         f"sequence ({leak['search']}): " + ("n/a" if share is None else f"{100 * share:.1f}%"),
+         "bargraph", ["split"] + classes, rows, {"id": "seqclass_split_plot",
+                                                 "title": "seqclass: sequences per split",
+                                                 "cpswitch_c_active": False})
+
+
+def leakage_section(leakage_tsv: Path, out: Path, bins: int = 20) -> None:
+    """Histogram of held-out sequences' highest identity to training."""
+    counts: Counter[str] = Counter()
+    with open(leakage_tsv) as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            ident = float(row["max_identity"])
+            b = min(int(ident * bins), bins - 1)
+            counts[(row["split"], b)] += 1
+    data = {split: {f"{b / bins:.2f}": counts[(split, b)] for b in range(bins)}
+            for split in ("valid", "test")}
+    doc = {"id": f"{SECTION_PREFIX}_leakage", "section_name": "Leakage: identity to training",
+           "description": "Held-out sequences by their highest identity to any training "
+                          "sequence (bin lower bounds).",
+           "plot_type": "linegraph",
+           "pconfig": {"id": "seqclass_leakage_plot", "title": "seqclass: identity to training",
+                       "xlab": "highest identity to a training sequence", "ylab": "sequences"},
+           "data": data}
+    out.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+METRIC_KEYS = ("accuracy", "balanced_accuracy", "mcc", "f1_macro", "f1_micro", "f1_weighted",
+               "precision_macro", "recall_macro", "specificity", "roc_auc", "pr_auc")
+
+
+def metrics_section(metrics: list[tuple[str, dict]], out: Path) -> None:
+    rows = [[name, m.get("n")] + [None if m.get(k) is None else round(m[k], 4) for k in METRIC_KEYS]
+            for name, m in metrics]
+    _tsv(out, "metrics", "Evaluation metrics", "Scores of each evaluated model and split.",
+         "table", ["evaluation", "n", *METRIC_KEYS], rows)
+
+
+def confusion_section(name: str, metrics: dict, out: Path) -> None:
+    if "confusion_matrix" not in metrics:
+        return
+    cm = metrics["confusion_matrix"]
+    doc = {"id": f"{SECTION_PREFIX}_confusion_{_slug(name)}",
+           "section_name": f"Confusion matrix: {name}",
+           "description": "Rows: true class; columns: predicted class.",
+           "plot_type": "heatmap",
+           "pconfig": {"id": f"seqclass_confusion_{_slug(name)}_plot", "title": name,
+                       "xlab": "predicted", "ylab": "true"},
+           "xcats": cm["labels"], "ycats": cm["labels"], "data": cm["matrix"]}
+    out.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def training_section(log_path: Path, out: Path) -> None:
+    """Loss and metric curves from a training log (JSON lines with `step` and numbers)."""
+    series: dict[str, dict[int, float]] = {}
+    with open(log_path) as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            for key, value in rec.items():
+                if key != "step" and isinstance(value, (int, float)):
+                    series.setdefault(key, {})[int(rec["step"])] = value
+    doc = {"id": f"{SECTION_PREFIX}_training", "section_name": "Training curves",
+           "description": "Values logged during training, by optimiser step.",
+           "plot_type": "linegraph",
+           "pconfig": {"id": "seqclass_training_plot", "title": "seqclass: training",
+                       "xlab": "step"},
+           "data": series}
+    out.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def predictions_section(predictions_tsv: list[Path], out: Path) -> None:
+    counts: dict[str, Counter[str]] = {}
+    for path in predictions_tsv:
+        with open(path) as fh:
+            counts[_stem(path)] = Counter(row["label"] for row in csv.DictReader(fh, delimiter="\t"))
+    labels = sorted({lab for c in counts.values() for lab in c})
+    rows = [[name] + [c.get(lab, 0) for lab in labels] for name, c in counts.items()]
+    _tsv(out, "predictions", "Predicted classes", "Sequences per predicted class in each input.",
+         "bargraph", ["input", *labels], rows, {"id": "seqclass_predictions_plot",
+                                                "title": "seqclass: predicted classes"})
+
+
+def versions_section(version_files: list[Path], out: Path) -> None:
+    """Merge per-process versions.yml files into MultiQC's software_versions section."""
+    merged: dict[str, dict[str, str]] = {}
+    for path in version_files:
+        doc = yaml.safe_load(path.read_text()) or {}
+        for process, tools in doc.items():
+            merged.setdefault(process.split(":")[-1], {}).update(
+                {str(k): str(v) for k, v in (tools or {}).items()})
+    out.write_text(yaml.safe_dump(dict(sorted(merged.items())), sort_keys=False))
+
+
+def _stem(path: Path) -> str:
+    return path.name.removesuffix(".tsv")
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text).strip("_").lower()

@@ -1,0 +1,73 @@
+"""Turn seqclass outputs into MultiQC custom content (`*_mqc.*` files in --out).
+
+Give any of: the build summary, the split summary and leakage report, one or more
+evaluation directories (metrics.json), training logs, prediction tables and
+versions.yml files; each becomes one section of the MultiQC report.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from seqclass import report
+from seqclass.config import option
+from seqclass.errors import InputError
+from seqclass.io.atomic import atomic_outputs
+
+HELP = "outputs of the other steps → MultiQC custom content"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Config:
+    out: Path = option("directory to write the *_mqc files into")
+    dataset_summary: Path | None = option("dataset.summary.json from build", None)
+    split_summary: Path | None = option("split.summary.json from split", None)
+    leakage: Path | None = option("split.leakage.tsv from split", None)
+    evaluation: list[Path] = option("evaluation directories from evaluate", [], nargs="+")
+    training_log: list[Path] = option("training logs (JSON lines with step and values)", [],
+                                      nargs="+")
+    predictions: list[Path] = option("prediction TSVs from predict", [], nargs="+")
+    versions: list[Path] = option("versions.yml files of the pipeline's processes", [], nargs="+")
+
+
+def _json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError("file not found", path) from None
+    except json.JSONDecodeError as err:
+        raise InputError(f"not JSON ({err})", path) from None
+
+
+def run(cfg: Config) -> None:
+    inputs = [p for p in (cfg.dataset_summary, cfg.split_summary, cfg.leakage) if p]
+    inputs += cfg.evaluation + cfg.training_log + cfg.predictions + cfg.versions
+    if not inputs:
+        raise InputError("nothing to report: give at least one input")
+    with atomic_outputs(inputs, [cfg.out]) as outs:
+        d = outs.directory(cfg.out)
+        if cfg.dataset_summary:
+            report.dataset_section(_json(cfg.dataset_summary), d / "seqclass_dataset_mqc.tsv")
+        if cfg.split_summary:
+            report.split_section(_json(cfg.split_summary), d / "seqclass_split_mqc.tsv")
+        if cfg.leakage:
+            report.leakage_section(cfg.leakage, d / "seqclass_leakage_mqc.json")
+        evaluations = []
+        for ev in cfg.evaluation:
+            metrics = _json(ev / "metrics.json")
+            name = f"{ev.name} ({metrics.get('split', '?')})"
+            evaluations.append((name, metrics))
+            report.confusion_section(name, metrics, d / f"seqclass_confusion_{ev.name}_mqc.json")
+        if evaluations:
+            report.metrics_section(evaluations, d / "seqclass_metrics_mqc.tsv")
+        for i, log_path in enumerate(cfg.training_log):
+            report.training_section(log_path, d / f"seqclass_training_{i}_mqc.json")
+        if cfg.predictions:
+            report.predictions_section(cfg.predictions, d / "seqclass_predictions_mqc.tsv")
+        if cfg.versions:
+            report.versions_section(cfg.versions, d / "seqclass_mqc_versions.yml")
+    log.info("MultiQC custom content → %s", cfg.out)

@@ -1,0 +1,64 @@
+"""The command line itself: --version, --help of every step, usage errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import seqclass
+from seqclass.cli import STEPS, main
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"seqclass {seqclass.__version__}"
+
+
+def test_help(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for step in ("build", "split", "chunk", "train", "evaluate", "predict"):
+        assert step in out
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_step_help(capsys, step):
+    with pytest.raises(SystemExit) as info:
+        main([step, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: seqclass {step}")
+
+
+def test_train_help_lists_family_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert "kmer-logreg options" in out and "gc-logreg options" in out and "--k " in out
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["build"])  # --out missing
+    assert info.value.code == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_unknown_step(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
+
+
+def test_console_script_module():
+    """`python -m seqclass --version` works the way the installed `seqclass` script does."""
+    proc = subprocess.run([sys.executable, "-m", "seqclass", "--version"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"seqclass {seqclass.__version__}"

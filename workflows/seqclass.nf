@@ -1,0 +1,59 @@
+//
+// seqclass: train mode (samplesheet → model, metrics) or predict mode (model + sequences → calls)
+//
+
+include { PREPARE_DATA    } from '../subworkflows/local/prepare_data/main'
+include { TRAIN_EVALUATE  } from '../subworkflows/local/train_evaluate/main'
+include { PREDICT         } from '../subworkflows/local/predict/main'
+include { SEQCLASS_REPORT } from '../modules/local/report/main'
+include { MULTIQC         } from '../modules/local/multiqc/main'
+
+workflow SEQCLASS {
+
+    take:
+    ch_input       // channel: train [ val(meta), val(label), path(file) ]; predict [ val(meta), path(sequences) ]
+    ch_model       // channel: path(model dir) in predict mode, empty in train mode
+    mode           // value: 'train' or 'predict'
+    window         // value: chunk window length, or null
+    multiqc_config // value: path to a MultiQC config YAML
+
+    main:
+    ch_versions = Channel.empty()
+
+    if (mode == 'train') {
+        PREPARE_DATA ( ch_input, window )
+        ch_versions = ch_versions.mix(PREPARE_DATA.out.versions)
+
+        TRAIN_EVALUATE ( PREPARE_DATA.out.train_table, PREPARE_DATA.out.split )
+        ch_versions = ch_versions.mix(TRAIN_EVALUATE.out.versions)
+
+        ch_report_tables = PREPARE_DATA.out.dataset_summary
+            .join(PREPARE_DATA.out.split_summary)
+            .join(PREPARE_DATA.out.leakage)
+        ch_evaluations = TRAIN_EVALUATE.out.evaluation.map { meta, dir -> dir }.collect(sort: true)
+        ch_predictions = Channel.value([])
+    } else {
+        PREDICT ( ch_input, ch_model )
+        ch_versions = ch_versions.mix(PREDICT.out.versions)
+
+        ch_report_tables = Channel.value([ [ id: 'seqclass' ], [], [], [] ])
+        ch_evaluations   = Channel.value([])
+        ch_predictions   = PREDICT.out.predictions.map { meta, tsv -> tsv }.collect(sort: true)
+    }
+
+    // identical versions.yml files (one per task of a process) collapse; sorted for -resume
+    ch_versions_sorted = ch_versions
+        .unique { it.text }
+        .toSortedList { a, b -> a.text <=> b.text }
+
+    SEQCLASS_REPORT ( ch_report_tables, ch_evaluations, ch_predictions, ch_versions_sorted )
+
+    MULTIQC (
+        SEQCLASS_REPORT.out.multiqc_files.collect(sort: true),
+        Channel.value(file(multiqc_config, checkIfExists: true))
+    )
+
+    emit:
+    multiqc_report = MULTIQC.out.report // channel: path(multiqc_report.html)
+    versions       = ch_versions        // channel: [ path(versions.yml) ]
+}
