@@ -1,7 +1,7 @@
 """Benchmark `seqclass chunk` against `seqkit sliding` on the same sequences.
 
-    python benchmarks/chunk.py                      # timing, both settings (~1 min on 2 cores)
-    python benchmarks/chunk.py --scaling            # + peak memory on 1x/4x/16x copies
+    python benchmarks/chunk.py                      # timing, both settings (~35 s on 2 cores)
+    python benchmarks/chunk.py --scaling            # + peak memory on 1x/4x/16x copies (~45 s in all)
     python benchmarks/chunk.py --json out.json      # also write the numbers
 
 Input: the real data in ../shared/data beside the clone when present (E. coli K-12 and
@@ -183,7 +183,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--input", nargs="+", metavar="[LABEL=]PATH",
                     help="FASTA/FASTQ inputs for seqclass build (default: ../shared/data, else synthetic)")
-    ap.add_argument("--synthetic", action="store_true", help="use the synthetic input even if shared data exist")
+    ap.add_argument("--synthetic", action="store_true",
+                    help="use the synthetic input even if shared data exist")
     ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic input")
     ap.add_argument("--window", type=int, default=1024)
     ap.add_argument("--stride", type=int, default=512)
@@ -191,7 +192,8 @@ def main() -> None:
     ap.add_argument("--reads-stride", type=int, default=100)
     ap.add_argument("--no-reads", action="store_true", help="skip the read-length setting")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--scaling", action="store_true", help="also measure chunk's peak RSS on 1x/4x/16x copies")
+    ap.add_argument("--scaling", action="store_true",
+                    help="also measure chunk's peak RSS on 1x/4x/16x copies")
     ap.add_argument("--factors", default="1,4,16", help="copy counts for --scaling")
     ap.add_argument("--seqkit", default=shutil.which("seqkit"), help="seqkit binary")
     ap.add_argument("--workdir", type=Path, help="keep intermediate files here (default: a temp dir)")
@@ -215,7 +217,7 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, work: Path) -> None:
-    t_start = time.perf_counter()
+    t_start, load_start = time.perf_counter(), os.getloadavg()
     if args.input:
         inputs, source = args.input, "--input"
     elif not args.synthetic and (inputs := default_inputs()):
@@ -279,14 +281,14 @@ def run(args: argparse.Namespace, work: Path) -> None:
     print(f"median of {args.repeats} runs; start-up = `seqclass chunk --help`, median of "
           f"{len(startup_runs)}: {startup['wall_s']:.2f} s wall, {startup['cpu_s']:.2f} s CPU, "
           f"{startup['rss_mib']:.0f} MiB")
-    head = f"{'W/S':>8}  {'tool':<18} {'wall s':>7} {'-startup':>8} {'cpu s':>6} {'peak RSS MiB':>12} " \
+    head = f"{'W/S':>8}  {'tool':<18} {'wall s':>7} {'cpu s':>6} {'cpu-startup':>11} {'peak RSS MiB':>12} " \
            f"{'windows':>9}  check"
     print(head)
     print("-" * len(head))
     for r in results:
-        net = f"{r['wall_s'] - startup['wall_s']:8.2f}" if r["tool"] == "seqclass chunk" else " " * 8
+        net = f"{r['cpu_s'] - startup['cpu_s']:11.2f}" if r["tool"] == "seqclass chunk" else " " * 11
         ok = "ok" if r["windows"] == r["expected_windows"] else f"EXPECTED {r['expected_windows']}"
-        print(f"{r['window']:>4}/{r['stride']:<4} {r['tool']:<18} {r['wall_s']:7.2f} {net} {r['cpu_s']:6.2f} "
+        print(f"{r['window']:>4}/{r['stride']:<4} {r['tool']:<18} {r['wall_s']:7.2f} {r['cpu_s']:6.2f} {net} "
               f"{r['rss_mib']:12.0f} {r['windows']:>9}  {ok}")
     print("windows: seqclass = one chunk per sequence <= W + windows every S with the last one "
           "ending at the sequence end;\n         seqkit drops sequences < W and each ragged tail; "
@@ -317,29 +319,35 @@ def run(args: argparse.Namespace, work: Path) -> None:
             if factor != 1:
                 path.unlink()
             out.unlink()
-        first, last = scaling[0], scaling[-1]
-        grow = last["rss_mib"] - first["rss_mib"]
-        more = (last["residues"] - first["residues"]) / 2**20
-        print(f"peak RSS {first['copies']}x -> {last['copies']}x: {grow:+.0f} MiB for {more:+.0f} Mi residues "
-              f"more input ({100 * grow / more:.1f} MiB per 100 Mi residues)")
+        for a, b in zip(scaling, scaling[1:]):
+            grow = b["rss_mib"] - a["rss_mib"]
+            more = (b["residues"] - a["residues"]) / 2**20
+            print(f"peak RSS {a['copies']}x -> {b['copies']}x: {grow:+.0f} MiB for {more:+.0f} Mi more "
+                  f"residues ({100 * grow / more:+.1f} MiB per 100 Mi residues)")
 
     # --- ratios
     print()
     ratios = {}
     for w, s in reversed(settings):
         by = {r["tool"]: r for r in results if (r["window"], r["stride"]) == (w, s)}
-        ratio = by["seqclass chunk"]["wall_s"] / by["seqkit sliding"]["wall_s"]
-        net = (by["seqclass chunk"]["wall_s"] - startup["wall_s"]) / by["seqkit sliding"]["wall_s"]
-        ratios[f"{w}/{s}"] = {"ratio": ratio, "ratio_without_startup": net}
-        print(f"chunk/seqkit time ratio without start-up: {net:.2f} (window {w}/{s})")
+        chunk, seqkit = by["seqclass chunk"], by["seqkit sliding"]
+        ratios[f"{w}/{s}"] = {
+            "wall": chunk["wall_s"] / seqkit["wall_s"], "cpu": chunk["cpu_s"] / seqkit["cpu_s"],
+            "cpu_without_startup": (chunk["cpu_s"] - startup["cpu_s"]) / seqkit["cpu_s"]}
+        print(f"chunk/seqkit CPU ratio: {ratios[f'{w}/{s}']['cpu']:.2f}, without seqclass start-up "
+              f"{ratios[f'{w}/{s}']['cpu_without_startup']:.2f} (window {w}/{s})")
     for w, s in reversed(settings):
-        print(f"chunk/seqkit time ratio: {ratios[f'{w}/{s}']['ratio']:.2f} (window {w}/{s})")
-    print(f"(benchmark took {time.perf_counter() - t_start:.0f} s)", file=sys.stderr)
+        print(f"chunk/seqkit time ratio: {ratios[f'{w}/{s}']['wall']:.2f} (window {w}/{s})")
+    load = os.getloadavg()
+    print(f"(benchmark took {time.perf_counter() - t_start:.0f} s; load average at the start "
+          f"{load_start[0]:.1f}, at the end {load[0]:.1f} on {os.cpu_count()} CPUs)", file=sys.stderr)
 
     if args.json:
         doc = {"input": {"source": source, "paths": inputs, **data},
                "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                           "pyarrow": pa.__version__, "seqkit": seqkit_version, "platform": platform.platform()},
+                           "pyarrow": pa.__version__, "seqkit": seqkit_version,
+                           "platform": platform.platform()},
+               "load_average": {"start": load_start[0], "end": load[0]},
                "repeats": args.repeats, "build": build, "startup": startup, "results": results,
                "ratios": ratios, "scaling": scaling}
         args.json.parent.mkdir(parents=True, exist_ok=True)

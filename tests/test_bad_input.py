@@ -26,6 +26,7 @@ def fails(capsys, args, mentions, watch):
     """Run a command that must fail; return its one stderr line."""
     before = {d: listing(d) for d in watch}
     step = next(str(a) for a in args if not str(a).startswith("-"))
+    capsys.readouterr()  # drop what set-up commands logged
     rc = run(*args)
     err = capsys.readouterr().err
     assert rc == 1, f"exit status {rc}; stderr: {err}"

@@ -8,7 +8,6 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import (
     dna_records,
-    multilabel_rows,
     ok,
     protein_records,
     run,

@@ -1,7 +1,8 @@
 """`seqclass <step>`: one command, one module per step under seqclass.steps.
 
-Each step module provides `HELP`, `Config` (a dataclass of its flags), `add_arguments`
-where it needs more than Config, and `run(config)`. Bad input ends the command with
+Each step module provides `Config` (a dataclass of its flags), `add_arguments` where it
+needs more than Config, and `run(config)`. Only the step being run is imported, so a
+command does not pay for the libraries of the others. Bad input ends the command with
 one line on stderr and exit status 1; `--debug` shows the traceback instead.
 """
 
@@ -13,23 +14,34 @@ import logging
 import sys
 
 from seqclass import __version__, config
-from seqclass.data.cluster import ClusterError
-from seqclass.errors import InputError
+from seqclass.errors import ClusterError, InputError
 
-STEPS = ("build", "split", "chunk", "train", "evaluate", "predict", "report", "versions")
+STEPS = {
+    "build": "labelled sequences → dataset.parquet",
+    "split": "dataset.parquet → split.parquet with train/valid/test, leakage report",
+    "chunk": "split.parquet → chunks.parquet (windows, reads, random stretches)",
+    "train": "split.parquet | chunks.parquet → model directory",
+    "evaluate": "model + split.parquet → metrics.json, plots",
+    "predict": "model + FASTA/FASTQ/table → predictions.tsv, tracks.tsv",
+    "report": "outputs of the other steps → MultiQC custom content",
+    "versions": "versions.yml for a pipeline process",
+}
 
 
-def make_parser() -> argparse.ArgumentParser:
+def make_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, or one whose only complete subcommand is `only`."""
     parser = argparse.ArgumentParser(
         prog="seqclass", description="Train, evaluate and apply classifiers of DNA and protein "
         "sequences. Every step reads files and writes files.")
     parser.add_argument("--version", action="version", version=f"seqclass {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = parser.add_subparsers(dest="step", required=True, metavar="STEP")
-    for name in STEPS:
+    for name, summary in STEPS.items():
+        p = sub.add_parser(name, help=summary, formatter_class=argparse.RawDescriptionHelpFormatter)
+        if only is not None and name != only:
+            continue
         module = importlib.import_module(f"seqclass.steps.{name}")
-        p = sub.add_parser(name, help=module.HELP, description=module.__doc__,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.description = module.__doc__
         if hasattr(module, "add_arguments"):
             module.add_arguments(p)
         else:
@@ -39,10 +51,15 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = make_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    # the step is the first word that is not an option of seqclass itself
+    step = next((a for a in argv if not a.startswith("-")), None)
+    # no step (--version, --help) or an unknown one: argparse answers without importing any step
+    parser = make_parser(step if step in STEPS else "")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
-                        format=f"seqclass {args.step}: %(message)s", stream=sys.stderr)
+                        format=f"seqclass {args.step}: %(message)s", stream=sys.stderr,
+                        force=True)
     module = args.module
     try:
         cfg = module.make_config(args) if hasattr(module, "make_config") else config.from_args(

@@ -22,3 +22,7 @@ class InputError(Exception):
                 where += f", record {self.record!r}"
             where += ": "
         return where + self.message
+
+
+class ClusterError(RuntimeError):
+    """A clustering or search tool failed or cannot honour the request."""

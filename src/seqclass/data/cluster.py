@@ -19,15 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from seqclass.errors import ClusterError
 from seqclass.sequence.alphabet import DNA
 from seqclass.sequence.kmers import kmer_indices
 
 CLUSTERERS = ("auto", "mmseqs", "cdhit", "builtin")
 _MERSENNE = (1 << 61) - 1
-
-
-class ClusterError(RuntimeError):
-    """A clustering tool failed or cannot honour the request."""
 
 
 def resolve_clusterer(name: str, alphabet: str, identity: float) -> str:

@@ -10,15 +10,13 @@ Layout (every family):
 from __future__ import annotations
 
 import json
-import platform
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
-from seqclass import __version__
+from seqclass.environment import library_versions
 from seqclass.errors import InputError
 from seqclass.models.base import Classifier, ModelSpec, family
 
@@ -27,16 +25,6 @@ CONFIG = "config.json"
 LABELS = "labels.json"
 WEIGHTS = "model.safetensors"
 TRAINING = "training.json"
-
-
-def library_versions() -> dict[str, str]:
-    versions = {"seqclass": __version__, "python": platform.python_version()}
-    for dist in ("numpy", "scikit-learn", "pyarrow", "torch", "transformers"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
 
 
 def save(model: Classifier, directory: Path, training: dict[str, Any]) -> None:

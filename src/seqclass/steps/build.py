@@ -20,7 +20,6 @@ from seqclass.io.atomic import atomic_outputs
 from seqclass.io.tables import write_json, write_parquet
 from seqclass.steps.common import provenance, sidecar
 
-HELP = "labelled sequences → dataset.parquet"
 log = logging.getLogger(__name__)
 
 

@@ -25,7 +25,6 @@ from seqclass.io.tables import CHUNK_SCHEMA, META_KEY, read_meta
 from seqclass.sequence.alphabet import DNA
 from seqclass.steps.common import provenance
 
-HELP = "split.parquet → chunks.parquet (windows, reads, random stretches)"
 log = logging.getLogger(__name__)
 
 

@@ -28,7 +28,6 @@ from seqclass.models.inference import AGGREGATES, score
 from seqclass.steps.common import prediction_frame
 from seqclass.train import encode_targets, rows
 
-HELP = "model + split.parquet → metrics.json, plots"
 log = logging.getLogger(__name__)
 
 

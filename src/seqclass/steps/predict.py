@@ -30,7 +30,6 @@ from seqclass.models.inference import AGGREGATES, score
 from seqclass.sequence import alphabet as alpha
 from seqclass.steps.common import prediction_frame
 
-HELP = "model + FASTA/FASTQ/table → predictions.tsv, tracks.tsv"
 log = logging.getLogger(__name__)
 
 BATCH_RECORDS = 1024

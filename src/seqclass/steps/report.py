@@ -17,7 +17,6 @@ from seqclass.config import option
 from seqclass.errors import InputError
 from seqclass.io.atomic import atomic_outputs
 
-HELP = "outputs of the other steps → MultiQC custom content"
 log = logging.getLogger(__name__)
 
 

@@ -11,6 +11,7 @@ highest identity to any training sequence) and a summary JSON.
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,6 @@ from seqclass.io.atomic import atomic_outputs
 from seqclass.io.tables import SPLIT_SCHEMA, read_parquet, write_json, write_parquet
 from seqclass.steps.common import provenance, sidecar
 
-HELP = "dataset.parquet → split.parquet with train/valid/test, leakage report"
 log = logging.getLogger(__name__)
 
 
@@ -75,8 +75,8 @@ def run(cfg: Config) -> None:
         groups = np.arange(len(seqs))
     split = assign(groups, labels, fractions, cfg.seed)
 
-    search = resolve_clusterer("auto", alphabet, cfg.identity)
-    search = "mmseqs" if search == "mmseqs" else "builtin"
+    # the leakage search aligns with MMseqs2 where it can, unless the user asked for built-in code only
+    search = "mmseqs" if cfg.clusterer != "builtin" and shutil.which("mmseqs") else "builtin"
     train_idx = np.flatnonzero(split == "train")
     held_idx = np.flatnonzero(split != "train")
     ident, qcov, nearest = best_hits([seqs[i] for i in held_idx], [seqs[i] for i in train_idx],

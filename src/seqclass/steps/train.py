@@ -25,7 +25,6 @@ from seqclass.models import family, family_names, store
 from seqclass.models.base import ModelSpec
 from seqclass.steps.common import provenance
 
-HELP = "split.parquet | chunks.parquet → model directory"
 log = logging.getLogger(__name__)
 
 

@@ -8,10 +8,8 @@ from pathlib import Path
 import yaml
 
 from seqclass.config import option
+from seqclass.environment import library_versions
 from seqclass.io.atomic import atomic_outputs
-from seqclass.models.store import library_versions
-
-HELP = "versions.yml for a pipeline process"
 
 
 @dataclass

@@ -1,0 +1,450 @@
+"""Every local module's script: and stub: block, rendered as Nextflow would and run with bash.
+
+Nextflow cannot run here, so tests/nf_render/render.groovy plays its part with the real Groovy
+engine (one JVM for the session): it takes each section's source text out of
+modules/local/<step>/main.nf, evaluates it with a binding of `task` (task.ext.* are the real
+closures of conf/modules.config, evaluated against the params of nextflow.config plus the
+overrides of conf/test.config), `meta` and the declared inputs, staged under the names Nextflow
+gives them (stageAs patterns included). The rendered script then runs with `bash -ue` (as
+.command.sh does) in a scratch task directory with the staged inputs linked in and `seqclass` on
+PATH; every declared output pattern must match what it wrote and versions.yml must be YAML keyed
+by the process name. Outputs feed the next module as in the pipeline:
+
+    BUILD -> SPLIT -> CHUNK -> TRAIN -> EVALUATE -> REPORT (train mode) -> MULTIQC
+                                     \\-> PREDICT  -> REPORT (predict mode)
+
+The stub: blocks form a second chain of the same shape (what `nextflow run -stub` does). The two
+chains run side by side on a small thread pool. MULTIQC is only rendered unless `multiqc` is on
+PATH. Without java or the Groovy 4 jars (installed by ../shared/tools/nf-check) the tests skip.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+RENDERER = REPO / "tests" / "nf_render" / "render.groovy"
+PARAMS_CONFIGS = ("nextflow.config", "conf/test.config")  # -profile test
+NF_CHECK = REPO.parent / "shared" / "tools" / "nf-check"
+CPUS = 2
+HAS_MULTIQC = shutil.which("multiqc") is not None
+
+# process -> (module file, task.process: the fully qualified name it has in the pipeline)
+PROCESSES = {
+    "SEQCLASS_BUILD": ("modules/local/build/main.nf", "SEQCLASS:PREPARE_DATA:SEQCLASS_BUILD"),
+    "SEQCLASS_SPLIT": ("modules/local/split/main.nf", "SEQCLASS:PREPARE_DATA:SEQCLASS_SPLIT"),
+    "SEQCLASS_CHUNK": ("modules/local/chunk/main.nf", "SEQCLASS:PREPARE_DATA:SEQCLASS_CHUNK"),
+    "SEQCLASS_TRAIN": ("modules/local/train/main.nf", "SEQCLASS:TRAIN_EVALUATE:SEQCLASS_TRAIN"),
+    "SEQCLASS_EVALUATE": ("modules/local/evaluate/main.nf", "SEQCLASS:TRAIN_EVALUATE:SEQCLASS_EVALUATE"),
+    "SEQCLASS_PREDICT": ("modules/local/predict/main.nf", "SEQCLASS:PREDICT:SEQCLASS_PREDICT"),
+    "SEQCLASS_REPORT": ("modules/local/report/main.nf", "SEQCLASS:SEQCLASS_REPORT"),
+    "MULTIQC": ("modules/local/multiqc/main.nf", "SEQCLASS:MULTIQC"),
+}
+TRAIN_META = {"id": "seqclass"}  # PREPARE_DATA gives the one dataset this meta
+QUERY_META = {"id": "query"}     # predict mode: the input file name without its suffix
+
+
+# ---------------------------------------------------------------- Groovy renderer
+
+class RenderError(Exception):
+    pass
+
+
+def _jar_dir() -> Path:
+    cache = Path(os.environ.get("NF_CHECK_CACHE") or Path.home() / ".cache" / "nf-check")
+    return cache / "node_modules" / "npm-groovy-lint" / "lib" / "java" / "groovy" / "lib"
+
+
+class Renderer:
+    """One JVM running render.groovy; one JSON request per line, one answer per line."""
+
+    PREFIX = "@@nfrender "
+
+    def __init__(self, jars: Path, log: Path):
+        self._log = log
+        self._stderr = open(log, "w")  # noqa: SIM115 - closed in close()
+        self._proc = subprocess.Popen(
+            ["java", "-cp", f"{jars}/*", "groovy.ui.GroovyMain", str(RENDERER), str(REPO),
+             *PARAMS_CONFIGS],
+            cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+            text=True, encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def ask(self, **request) -> dict:
+        with self._lock:
+            try:
+                self._proc.stdin.write(json.dumps(request) + "\n")
+                self._proc.stdin.flush()
+                line = self._proc.stdout.readline()
+                while line and not line.startswith(self.PREFIX):
+                    line = self._proc.stdout.readline()
+            except BrokenPipeError:
+                line = ""
+        if not line:
+            raise RenderError(f"render.groovy exited: {self._log.read_text()[-3000:]}")
+        answer = json.loads(line[len(self.PREFIX):])
+        if "error" in answer:
+            raise RenderError(f"{answer['error']}\n{answer.get('trace', '')}")
+        return answer
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.stdin.close()
+            try:
+                self._proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        self._stderr.close()
+
+
+@pytest.fixture(scope="session")
+def groovy_jars() -> Path:
+    if shutil.which("java") is None:
+        pytest.skip("java is not on PATH: module scripts are rendered with Groovy "
+                    "(apt-get install openjdk-17-jre-headless)")
+    jars = _jar_dir()
+    if not any(jars.glob("groovy-4*.jar")) and NF_CHECK.is_file():
+        # nf-check installs npm-groovy-lint (and with it the Groovy 4 jars) on first use;
+        # its verdict on the pipeline is not this test's business
+        subprocess.run([str(NF_CHECK), str(REPO)], cwd=REPO, capture_output=True, timeout=900)
+    if not any(jars.glob("groovy-4*.jar")):
+        pytest.skip(f"no Groovy 4 jars in {jars}: run ../shared/tools/nf-check once, it installs them")
+    return jars
+
+
+@pytest.fixture(scope="session")
+def renderer(groovy_jars, tmp_path_factory):
+    r = Renderer(groovy_jars, tmp_path_factory.mktemp("nf_render") / "render.log")
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="session")
+def params(renderer) -> dict:
+    return renderer.ask(op="params")["params"]
+
+
+# ---------------------------------------------------------------- tiny inputs
+
+@dataclass
+class RawInputs:
+    pos: Path
+    neg: Path
+    query: Path
+
+
+def _write_fasta(path: Path, records: list[tuple[str, str]]) -> Path:
+    path.write_text("".join(f">{rid}\n{seq}\n" for rid, seq in records))
+    return path
+
+
+def _raw_inputs(root: Path) -> RawInputs:
+    """Two classes of DNA, 'pos' carrying the promoter boxes, and two query contigs."""
+    rng = random.Random(11)
+
+    def dna(n: int) -> str:
+        return "".join(rng.choice("ACGT") for _ in range(n))
+
+    def plant(seq: str, motif: str) -> str:
+        p = rng.randrange(len(seq) - len(motif))
+        return seq[:p] + motif + seq[p + len(motif):]
+
+    pos = []
+    for i in range(24):
+        seq = dna(rng.randint(120, 240))
+        for motif in ("TTGACA", "TATAAT", "TTGACA", "TATAAT"):
+            seq = plant(seq, motif)
+        pos.append((f"pos{i}", seq))
+    neg = [(f"neg{i}", dna(rng.randint(120, 240))) for i in range(24)]
+    root.mkdir(parents=True, exist_ok=True)
+    return RawInputs(pos=_write_fasta(root / "pos.fa", pos), neg=_write_fasta(root / "neg.fa", neg),
+                     query=_write_fasta(root / "query.fa", [("contig1", plant(dna(400), "TATAAT")),
+                                                            ("contig2", dna(300))]))
+
+
+# ---------------------------------------------------------------- one task, as Nextflow runs it
+
+@dataclass
+class TaskResult:
+    key: str
+    process: str
+    section: str
+    workdir: Path
+    script: str = ""
+    ext: dict = field(default_factory=dict)
+    staged: list = field(default_factory=list)
+    rc: int | None = None
+    log: str = ""
+    ran: bool = False
+    problems: list[str] = field(default_factory=list)
+    emits: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def emit(self, name: str) -> list[str]:
+        if name not in self.emits:
+            raise KeyError(f"{self.process} has no output emitted as {name!r}: {sorted(self.emits)}")
+        return self.emits[name]
+
+    def report(self) -> str:
+        text = f"{self.process} {self.section}: " + "; ".join(self.problems)
+        if self.script:
+            text += f"\n--- rendered {self.section} (in {self.workdir}) ---\n{self.script}"
+        if self.log:
+            text += f"--- output (exit status {self.rc}) ---\n{self.log[-4000:]}"
+        return text
+
+
+def _task_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(REPO / "bin"),
+                                   env.get("PATH", "")])
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def _collect_outputs(result: TaskResult, outputs: list[dict]) -> None:
+    """Match each declared output as Nextflow does: glob in the task directory, staged inputs
+    excluded, `type:` honoured, `optional: true` allowed to match nothing."""
+    staged = {name for name, _ in result.staged}
+    for decl in outputs:
+        items = decl["items"] if decl["kind"] == "tuple" else [decl]
+        emit = decl["opts"].get("emit")
+        optional = decl["opts"].get("optional") in (True, "true")
+        paths: list[str] = []
+        for item in items:
+            if item["kind"] != "path":
+                continue
+            pattern, kind = item["name"], item["opts"].get("type", "any")
+            hits = [h for h in sorted(glob.glob(pattern, root_dir=result.workdir, recursive=True))
+                    if h not in staged]
+            if kind == "dir":
+                hits = [h for h in hits if (result.workdir / h).is_dir()]
+            elif kind == "file":
+                hits = [h for h in hits if (result.workdir / h).is_file()]
+            if not hits and not optional:
+                present = sorted(str(p.relative_to(result.workdir)) for p in result.workdir.rglob("*")
+                                 if not p.name.startswith("."))
+                result.problems.append(f"output path({pattern!r}{'' if kind == 'any' else ', type: ' + kind})"
+                                       f" (emit: {emit}) matched nothing; the task wrote {present}")
+            paths += [str(result.workdir / h) for h in hits]
+        if emit:
+            result.emits[emit] = paths
+        else:
+            result.problems.append(f"output {decl} has no emit:")
+
+
+def _check_versions(result: TaskResult, fq_name: str) -> None:
+    files = result.emits.get("versions") or []
+    if len(files) != 1:
+        result.problems.append(f"emit versions: expected one versions.yml, got {files}")
+        return
+    try:
+        data = yaml.safe_load(Path(files[0]).read_text())
+    except yaml.YAMLError as err:
+        result.problems.append(f"versions.yml is not YAML: {err}")
+        return
+    if not isinstance(data, dict) or list(data) != [fq_name] or not isinstance(data[fq_name], dict) \
+            or not data[fq_name]:
+        result.problems.append(f"versions.yml should map {fq_name!r} to tool versions, got {data!r}")
+
+
+def run_task(renderer: Renderer, key: str, process: str, section: str, inputs: dict,
+             workroot: Path, execute: bool = True) -> TaskResult:
+    module, fq_name = PROCESSES[process]
+    workdir = workroot / section / key.replace(" ", "_").replace("(", "").replace(")", "")
+    workdir.mkdir(parents=True)
+    result = TaskResult(key=key, process=process, section=section, workdir=workdir)
+    try:
+        answer = renderer.ask(op="render", module=module, section=section, process=fq_name, cpus=CPUS,
+                              inputs=inputs, workDir=str(workdir))
+    except RenderError as err:
+        result.problems.append(f"rendering {module} {section}: failed: {err}")
+        return result
+    result.script, result.ext, result.staged = answer["script"], answer["ext"], answer["staged"]
+    if not answer["when"]:
+        result.problems.append("the when: guard is false with the test config")
+    for name, source in result.staged:
+        target = workdir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(source)
+    command = workdir / ".command.sh"
+    command.write_text("#!/bin/bash -ue\n" + result.script)  # Nextflow's default shell: bash -ue
+    if not execute:
+        return result
+    proc = subprocess.run(["bash", "-ue", str(command)], cwd=workdir, env=_task_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+    result.ran, result.rc, result.log = True, proc.returncode, proc.stdout
+    if proc.returncode != 0:
+        result.problems.append(f"exit status {proc.returncode}")
+        return result
+    _collect_outputs(result, answer["outputs"])
+    _check_versions(result, fq_name)
+    return result
+
+
+# ---------------------------------------------------------------- the pipeline, twice
+
+Inputs = Callable[[dict[str, TaskResult]], dict]
+
+
+def chain_spec(raw: RawInputs) -> list[tuple[str, str, tuple[str, ...], Inputs]]:
+    """(key, process, upstream keys, inputs from upstream results) in topological order,
+    wired as workflows/seqclass.nf and subworkflows/local/* wire them for -profile test."""
+    def versions(*keys):
+        return lambda r: [v for k in keys for v in r[k].emit("versions")]
+
+    upstream_train = ("SEQCLASS_BUILD", "SEQCLASS_SPLIT", "SEQCLASS_CHUNK", "SEQCLASS_TRAIN",
+                      "SEQCLASS_EVALUATE")
+    return [
+        ("SEQCLASS_BUILD", "SEQCLASS_BUILD", (),
+         lambda r: {"meta": TRAIN_META, "labels": ["pos", ""],  # '' = label from the file name
+                    "files": [str(raw.pos), str(raw.neg)]}),
+        ("SEQCLASS_SPLIT", "SEQCLASS_SPLIT", ("SEQCLASS_BUILD",),
+         lambda r: {"meta": TRAIN_META, "dataset": r["SEQCLASS_BUILD"].emit("dataset")}),
+        ("SEQCLASS_CHUNK", "SEQCLASS_CHUNK", ("SEQCLASS_SPLIT",),
+         lambda r: {"meta": TRAIN_META, "dataset": r["SEQCLASS_SPLIT"].emit("split")}),
+        ("SEQCLASS_TRAIN", "SEQCLASS_TRAIN", ("SEQCLASS_CHUNK",),  # test profile sets a window
+         lambda r: {"meta": TRAIN_META, "dataset": r["SEQCLASS_CHUNK"].emit("chunks")}),
+        ("SEQCLASS_EVALUATE", "SEQCLASS_EVALUATE", ("SEQCLASS_TRAIN", "SEQCLASS_SPLIT"),
+         lambda r: {"meta": TRAIN_META, "model": r["SEQCLASS_TRAIN"].emit("model"),
+                    "dataset": r["SEQCLASS_SPLIT"].emit("split")}),
+        ("SEQCLASS_PREDICT", "SEQCLASS_PREDICT", ("SEQCLASS_TRAIN",),
+         lambda r: {"meta": QUERY_META, "sequences": [str(raw.query)],
+                    "model": r["SEQCLASS_TRAIN"].emit("model")}),
+        ("SEQCLASS_REPORT", "SEQCLASS_REPORT", upstream_train,
+         lambda r: {"meta": TRAIN_META, "dataset_summary": r["SEQCLASS_BUILD"].emit("summary"),
+                    "split_summary": r["SEQCLASS_SPLIT"].emit("summary"),
+                    "leakage": r["SEQCLASS_SPLIT"].emit("leakage"),
+                    "evaluations": r["SEQCLASS_EVALUATE"].emit("evaluation"),
+                    "predictions": [], "versions": versions(*upstream_train)(r)}),
+        ("SEQCLASS_REPORT (predict mode)", "SEQCLASS_REPORT", ("SEQCLASS_PREDICT",),
+         lambda r: {"meta": TRAIN_META, "dataset_summary": [], "split_summary": [], "leakage": [],
+                    "evaluations": [], "predictions": r["SEQCLASS_PREDICT"].emit("predictions"),
+                    "versions": r["SEQCLASS_PREDICT"].emit("versions")}),
+        ("MULTIQC", "MULTIQC", ("SEQCLASS_REPORT",),
+         lambda r: {"multiqc_files": r["SEQCLASS_REPORT"].emit("multiqc_files"),
+                    "multiqc_config": str(REPO / "assets" / "multiqc_config.yml")}),
+    ]
+
+
+KEYS = ["SEQCLASS_BUILD", "SEQCLASS_SPLIT", "SEQCLASS_CHUNK", "SEQCLASS_TRAIN", "SEQCLASS_EVALUATE",
+        "SEQCLASS_PREDICT", "SEQCLASS_REPORT", "SEQCLASS_REPORT (predict mode)"]
+
+
+@pytest.fixture(scope="session")
+def chain(renderer, tmp_path_factory) -> dict[str, dict[str, TaskResult]]:
+    """Both chains (script and stub), run once per session on a small thread pool."""
+    root = tmp_path_factory.mktemp("module_smoke")
+    raw = _raw_inputs(root / "raw")
+    spec = chain_spec(raw)
+    results: dict[str, dict[str, TaskResult]] = {"script": {}, "stub": {}}
+    futures: dict[tuple[str, str], Future] = {}
+
+    def job(section, key, process, deps, make_inputs):
+        upstream = {d: futures[(section, d)].result() for d in deps}
+        failed = [d for d, res in upstream.items() if not res.ok]
+        if failed:
+            res = TaskResult(key=key, process=process, section=section, workdir=root / section)
+            res.problems.append(f"not run: upstream {', '.join(failed)} failed")
+            return res
+        return run_task(renderer, key, process, section, make_inputs(upstream), root,
+                        execute=process != "MULTIQC" or HAS_MULTIQC)
+
+    workers = max(2, min(4, os.cpu_count() or 2))
+    # submitted in topological order, so a job only ever waits on jobs already started
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for key, process, deps, make_inputs in spec:
+            for section in ("script", "stub"):
+                futures[(section, key)] = pool.submit(job, section, key, process, deps, make_inputs)
+    for (section, key), fut in futures.items():
+        results[section][key] = fut.result()
+    return results
+
+
+# ---------------------------------------------------------------- tests
+
+def test_every_local_module_is_smoke_tested():
+    modules = {str(p.relative_to(REPO)) for p in (REPO / "modules" / "local").glob("*/main.nf")}
+    covered = {module for module, _ in PROCESSES.values()}
+    assert modules == covered, f"modules without a smoke test: {sorted(modules - covered)}; " \
+                               f"gone: {sorted(covered - modules)}"
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_script_block_runs_and_writes_declared_outputs(chain, key):
+    result = chain["script"][key]
+    assert result.ok, result.report()
+    assert result.ran
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_stub_block_runs_and_writes_declared_outputs(chain, key):
+    result = chain["stub"][key]
+    assert result.ok, result.report()
+    assert result.ran
+
+
+def test_ext_args_are_the_modules_config_closures_under_the_test_profile(chain, params):
+    """task.ext.args came from conf/modules.config, evaluated with -profile test's params."""
+    assert params["window"] is not None and params["kmer_size"] is not None, \
+        "conf/test.config should set window and kmer_size"
+    script = {key: res.script for key, res in chain["script"].items()}
+    expected = {
+        "SEQCLASS_BUILD": "--rename-duplicate-ids" if params["rename_duplicate_ids"] else None,
+        "SEQCLASS_CHUNK": f"--window {params['window']}",
+        "SEQCLASS_TRAIN": f"--k {params['kmer_size']}",
+        "MULTIQC": f"--title 'seqclass {params['mode']}'",
+    }
+    for key, flag in expected.items():
+        if flag is None:
+            continue
+        assert chain["script"][key].ext.get("args", "").find(flag) >= 0, \
+            f"{key}: task.ext.args = {chain['script'][key].ext.get('args')!r}, expected {flag!r}"
+        assert flag in script[key], f"{key}: {flag!r} missing from the rendered script:\n{script[key]}"
+    assert f"--threads {CPUS}" in script["SEQCLASS_SPLIT"], script["SEQCLASS_SPLIT"]
+
+
+def test_build_stages_inputs_under_their_stageas_names(chain):
+    result = chain["script"]["SEQCLASS_BUILD"]
+    assert [name for name, _ in result.staged] == ["inputs/1/pos.fa", "inputs/2/neg.fa"], result.staged
+    assert "--input 'pos=inputs/1/pos.fa' 'inputs/2/neg.fa'" in result.script, result.script
+
+
+def test_report_passes_only_the_files_it_received(chain):
+    train, predict = chain["script"]["SEQCLASS_REPORT"], chain["script"]["SEQCLASS_REPORT (predict mode)"]
+    for flag in ("--dataset-summary", "--split-summary", "--leakage", "--evaluation", "--versions"):
+        assert flag in train.script, f"train-mode report lacks {flag}:\n{train.script}"
+    assert "--predictions" not in train.script, train.script
+    assert "--predictions predictions/query.predictions.tsv" in predict.script, predict.script
+    for flag in ("--dataset-summary", "--split-summary", "--leakage", "--evaluation"):
+        assert flag not in predict.script, f"predict-mode report passes {flag} without a file:\n" \
+                                           f"{predict.script}"
+
+
+@pytest.mark.parametrize("section", ["script", "stub"])
+def test_multiqc_renders(chain, section):
+    """Rendered always; run (and its outputs checked) only where multiqc is on PATH."""
+    result = chain[section]["MULTIQC"]
+    assert result.ok, result.report()
+    assert "multiqc" in result.script and "versions.yml" in result.script, result.script
+    if section == "script":
+        assert "--config multiqc_config.yml" in result.script, result.script
+    if HAS_MULTIQC:
+        assert result.ran
