@@ -1,0 +1,489 @@
+"""Static wiring of the Nextflow code to the `seqclass` CLI, the params and the nf-core layout.
+
+No Nextflow and no JVM: the .nf and .config sources are read with a small Groovy-aware scanner
+(strings, GStrings with nested ${...}, slashy strings and comments) and careful regexes.
+
+(a) every `seqclass <step>` in a module's script:/stub: block is a CLI step, and every --flag on
+    that command line (or in the `def` it interpolates) and in the ext.args of the module's
+    withName: block in conf/modules.config is an option of that step;
+(b) every params.<name> used in *.nf, conf/*.config and nextflow.config is defined in
+    nextflow.config's params { } block and in nextflow_schema.json, the two define the same set,
+    and profile configs set only defined params;
+(c) every process has a stub: block, an output emitted as `versions`, an emit: on every output,
+    a label and no literal cpus/memory/time, and no params.* in its body;
+(d) every module folder has main.nf, meta.yml and tests/main.nf.test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from seqclass.cli import make_parser
+
+REPO = Path(__file__).resolve().parents[1]
+MODULES = sorted((REPO / "modules" / "local").glob("*/main.nf"))
+SKIP_DIRS = {".venv", "work", ".nextflow", "node_modules", "results", "demo_out", ".git", "tests"}
+LABELS = ("input", "output", "when", "script", "shell", "exec", "stub")
+QUALIFIERS = ("tuple", "path", "val", "file", "env", "stdout", "stdin", "eval", "each")
+FLAG = re.compile(r"(?<![\w-])--([A-Za-z][\w-]*)")
+
+
+# ---------------------------------------------------------------- Groovy-aware scanning
+
+@dataclass
+class Source:
+    """A file's text in two views of the same length (offsets agree): `text` with comments
+    blanked, `code` with comments and the contents of string literals blanked too."""
+    path: Path
+    raw: str
+    text: str
+    code: str
+
+    def line_of(self, offset: int) -> int:
+        return self.raw.count("\n", 0, offset) + 1
+
+    def where(self, offset: int) -> str:
+        return f"{self.path.relative_to(REPO)}:{self.line_of(offset)}"
+
+
+_SLASHY_BEFORE = set("=(,~[{:!&|?;+")
+
+
+def scan(path: Path) -> Source:
+    raw = path.read_text(encoding="utf-8")
+    text, code = list(raw), list(raw)
+    n = len(raw)
+
+    def blank(view, a, b):
+        for k in range(a, b):
+            if view[k] != "\n":
+                view[k] = " "
+
+    # stack of contexts: ("code", brace depth) inside ${...}, or a string kind
+    i = 0
+    stack: list[list] = [["code", 0]]
+    while i < n:
+        kind = stack[-1][0]
+        c = raw[i]
+        if kind == "code":
+            if raw.startswith("//", i):
+                j = raw.find("\n", i)
+                j = n if j < 0 else j
+                blank(text, i, j), blank(code, i, j)
+                i = j
+                continue
+            if raw.startswith("/*", i):
+                j = raw.find("*/", i + 2)
+                j = n if j < 0 else j + 2
+                blank(text, i, j), blank(code, i, j)
+                i = j
+                continue
+            for quote in ('"""', "'''", '"', "'"):
+                if raw.startswith(quote, i):
+                    stack.append([quote, i + len(quote)])
+                    i += len(quote)
+                    break
+            else:
+                if c == "/":
+                    k = i - 1
+                    while k >= 0 and raw[k] in " \t":
+                        k -= 1
+                    prev = raw[k] if k >= 0 else "("
+                    if prev in _SLASHY_BEFORE or raw[max(0, k - 5):k + 1].endswith("return"):
+                        stack.append(["/", i + 1])
+                        i += 1
+                        continue
+                elif c == "{":
+                    stack[-1][1] += 1
+                elif c == "}":
+                    if stack[-1][1] == 0 and len(stack) > 1:  # end of ${...} inside a GString
+                        stack.pop()
+                        stack[-1][1] = i + 1  # the string's contents resume here
+                        i += 1
+                        continue
+                    stack[-1][1] -= 1
+                i += 1
+            continue
+        # inside a string literal: kind is its delimiter
+        start = stack[-1][1]
+        if c == "\\":
+            i += 2
+            continue
+        if kind in ('"""', '"', "/") and raw.startswith("${", i):
+            blank(code, start, i)
+            stack.append(["code", 0])
+            i += 2
+            continue
+        if raw.startswith(kind, i):
+            blank(code, start, i)
+            stack.pop()
+            i += len(kind)
+            continue
+        if c == "\n" and kind in ('"', "'"):
+            stack.pop()  # unterminated: give up on this literal
+        i += 1
+    return Source(path=path, raw=raw, text="".join(text), code="".join(code))
+
+
+def matching_brace(src: Source, open_at: int) -> int:
+    """Offset of the `}` closing the `{` at open_at (braces in strings and comments ignored)."""
+    depth = 0
+    for k in range(open_at, len(src.code)):
+        if src.code[k] == "{":
+            depth += 1
+        elif src.code[k] == "}":
+            depth -= 1
+            if depth == 0:
+                return k
+    raise AssertionError(f"{src.where(open_at)}: unbalanced braces")
+
+
+# ---------------------------------------------------------------- processes
+
+@dataclass
+class Process:
+    name: str
+    src: Source
+    start: int  # offset of the body's first character
+    end: int    # offset of its closing brace
+    sections: dict[str, tuple[int, int]] = field(default_factory=dict)  # label -> (start, end)
+
+    def text(self, section: str) -> str:
+        a, b = self.sections[section]
+        return self.src.text[a:b]
+
+    def code(self, section: str) -> str:
+        a, b = self.sections[section]
+        return self.src.code[a:b]
+
+    def where(self, section: str | None = None) -> str:
+        return self.src.where(self.sections[section][0] if section else self.start)
+
+
+def processes_in(path: Path) -> list[Process]:
+    src = scan(path)
+    found = []
+    for m in re.finditer(r"(?m)^[ \t]*process\s+(\w+)\s*\{", src.code):
+        open_at = m.end() - 1
+        proc = Process(m.group(1), src, open_at + 1, matching_brace(src, open_at))
+        body = src.code[proc.start:proc.end]
+        marks = [(lm.group(1), proc.start + lm.start(), proc.start + lm.end())
+                 for lm in re.finditer(rf"(?m)^[ \t]*({'|'.join(LABELS)})[ \t]*:[ \t]*$", body)]
+        first = marks[0][1] if marks else proc.end
+        proc.sections["directives"] = (proc.start, first)
+        for k, (label, _, after) in enumerate(marks):
+            proc.sections[label] = (after, marks[k + 1][1] if k + 1 < len(marks) else proc.end)
+        found.append(proc)
+    return found
+
+
+@cache
+def module_processes() -> dict[str, Process]:
+    out = {}
+    for path in MODULES:
+        procs = processes_in(path)
+        assert len(procs) == 1, f"{path.relative_to(REPO)}: expected one process, found {[p.name for p in procs]}"
+        out[procs[0].name] = procs[0]
+    return out
+
+
+def declarations(proc: Process, section: str) -> list[tuple[int, str]]:
+    """(offset, text) of each declaration of an input:/output: section, continuation lines joined."""
+    if section not in proc.sections:
+        return []
+    a, _ = proc.sections[section]
+    decls: list[list] = []
+    offset = a
+    for line in proc.text(section).splitlines(keepends=True):
+        stripped = line.strip()
+        if re.match(rf"({'|'.join(QUALIFIERS)})\b", stripped):
+            decls.append([offset + len(line) - len(line.lstrip()), stripped])
+        elif stripped and decls:
+            decls[-1][1] += " " + stripped
+        offset += len(line)
+    return [(o, t) for o, t in decls]
+
+
+# ---------------------------------------------------------------- the CLI
+
+@cache
+def cli_options() -> dict[str, set[str]]:
+    """step -> its long options (without the leading --)."""
+    parser = make_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {name: {s[2:] for act in sub._actions for s in act.option_strings if s.startswith("--")}
+            for name, sub in subs.choices.items()}
+
+
+def command_lines(proc: Process, section: str) -> list[tuple[str, str, str]]:
+    """(step, flags text, logical line) of each `seqclass <step>` command in a section, with the
+    text of every `def` the line interpolates (e.g. the report module's `flags`) appended."""
+    text = proc.text(section)
+    defs = {m.group(1): m.group(2) for m in re.finditer(
+        r'(?ms)^[ \t]*def\s+(\w+)\s*=(.*?)(?=^[ \t]*def\s|^[ \t]*"""|^[ \t]*\'\'\'|\Z)', text)}
+    logical = re.sub(r"\\{1,2}[ \t]*\n", " ", text)
+    out = []
+    for line in logical.splitlines():
+        for m in re.finditer(r"(?<![\w/.-])seqclass\s+([A-Za-z][\w-]*)", line):
+            rest = line[m.end():]
+            extra, seen = [], set()
+            todo = re.findall(r"\$\{?\s*(\w+)", rest)
+            while todo:
+                name = todo.pop()
+                if name in defs and name not in seen:
+                    seen.add(name)
+                    extra.append(defs[name])
+                    todo += re.findall(r"\$\{?\s*(\w+)", defs[name])
+            out.append((m.group(1), rest + " " + " ".join(extra), line.strip()))
+    return out
+
+
+# ---------------------------------------------------------------- configs and params
+
+def config_files() -> list[Path]:
+    return [REPO / "nextflow.config", *sorted((REPO / "conf").glob("*.config"))]
+
+
+def nf_files() -> list[Path]:
+    return sorted(p for p in REPO.rglob("*.nf")
+                  if not SKIP_DIRS & set(p.relative_to(REPO).parts[:-1]))
+
+
+def params_blocks(src: Source) -> list[tuple[int, int]]:
+    return [(m.end(), matching_brace(src, m.end() - 1))
+            for m in re.finditer(r"(?m)^[ \t]*params\s*\{", src.code)]
+
+
+def defined_params(path: Path) -> dict[str, int]:
+    """name -> offset of every param a config defines: params { name = ... } and params.name = ..."""
+    src = scan(path)
+    out: dict[str, int] = {}
+    for a, b in params_blocks(src):
+        depth = 0
+        offset = a
+        for line in src.code[a:b].splitlines(keepends=True):
+            m = re.match(r"[ \t]*([A-Za-z_]\w*)\s*=(?!=)", line)
+            if m and depth == 0:
+                out.setdefault(m.group(1), offset + m.start(1))
+            depth += line.count("{") + line.count("[") + line.count("(") \
+                - line.count("}") - line.count("]") - line.count(")")
+            offset += len(line)
+    for m in re.finditer(r"(?m)^[ \t]*params\.([A-Za-z_]\w*)\s*=(?!=)", src.code):
+        out.setdefault(m.group(1), m.start(1))
+    return out
+
+
+def referenced_params(path: Path) -> list[tuple[str, str]]:
+    """(name, file:line) of every params.<name> read in a file (method calls on params excluded)."""
+    src = scan(path)
+    return [(m.group(1), src.where(m.start()))
+            for m in re.finditer(r"(?<![\w.])params\.([A-Za-z_]\w*)\b(?!\s*\()", src.text)]
+
+
+@cache
+def schema() -> dict:
+    return json.loads((REPO / "nextflow_schema.json").read_text())
+
+
+def schema_params() -> dict[str, str]:
+    """param -> the schema group that defines it."""
+    doc = schema()
+    out = {name: "properties" for name in doc.get("properties", {})}
+    for group, body in (doc.get("$defs") or doc.get("definitions") or {}).items():
+        for name in body.get("properties", {}):
+            out.setdefault(name, group)
+    return out
+
+
+# ---------------------------------------------------------------- (a) CLI
+
+def _module_ids():
+    return [p.parent.name for p in MODULES]
+
+
+def test_modules_were_found():
+    assert MODULES, "no modules/local/*/main.nf"
+    assert "SEQCLASS_BUILD" in module_processes()
+
+
+@pytest.mark.parametrize("module", _module_ids())
+def test_module_commands_use_existing_steps_and_flags(module):
+    proc = processes_in(REPO / "modules" / "local" / module / "main.nf")[0]
+    options = cli_options()
+    problems = []
+    for section in ("script", "stub"):
+        if section not in proc.sections:
+            continue
+        for step, rest, line in command_lines(proc, section):
+            if step not in options:
+                problems.append(f"{proc.where(section)}: process {proc.name} {section}: `seqclass {step}` "
+                                f"is not a CLI step (steps: {sorted(options)})")
+                continue
+            for flag in FLAG.findall(rest):
+                if flag not in options[step]:
+                    problems.append(f"{proc.where(section)}: process {proc.name} {section}: "
+                                    f"`seqclass {step}` has no option --{flag} (in: {line})")
+    if proc.name.startswith("SEQCLASS_"):
+        steps = [step for step, _, _ in command_lines(proc, "script")] if "script" in proc.sections else []
+        want = proc.name.removeprefix("SEQCLASS_").lower()
+        assert want in steps, f"{proc.where('script')}: process {proc.name}'s script does not run " \
+                              f"`seqclass {want}` (runs {steps})"
+    assert not problems, "\n".join(problems)
+
+
+def withname_blocks() -> list[tuple[str, str, str]]:
+    """(selector, block text, file:line) of each withName: block of conf/modules.config."""
+    src = scan(REPO / "conf" / "modules.config")
+    out = []
+    for m in re.finditer(r"withName\s*:\s*(['\"])(.+?)\1\s*\{", src.text):
+        close = matching_brace(src, m.end() - 1)
+        out.append((m.group(2), src.text[m.end():close], src.where(m.start())))
+    return out
+
+
+def test_modules_config_selectors_name_existing_processes():
+    names = set(module_processes())
+    problems = []
+    for selector, _, where in withname_blocks():
+        pattern = selector.removeprefix("!")
+        if not any(re.fullmatch(pattern, name) for name in names):
+            problems.append(f"{where}: withName: '{selector}' matches no process (processes: {sorted(names)})")
+    assert not problems, "\n".join(problems)
+
+
+def test_modules_config_ext_args_flags_exist_for_the_step():
+    options = cli_options()
+    procs = module_processes()
+    problems = []
+    for selector, block, where in withname_blocks():
+        if not re.search(r"\bext\.args\s*=", block):
+            continue
+        for name in sorted(n for n in procs if re.fullmatch(selector.removeprefix("!"), n)):
+            if not name.startswith("SEQCLASS_"):
+                continue  # third-party tool (MultiQC): its flags are not ours to check
+            step = name.removeprefix("SEQCLASS_").lower()
+            if step not in options:
+                problems.append(f"{where}: withName: '{selector}' → `seqclass {step}` is not a CLI step")
+                continue
+            args_steps = [s for s, rest, _ in command_lines(procs[name], "script") if "args" in
+                          re.findall(r"\$\{?\s*(\w+)", rest)]
+            if step not in args_steps:
+                problems.append(f"{procs[name].where('script')}: process {name} never passes ${{args}} "
+                                f"(task.ext.args) to `seqclass {step}`")
+            for flag in FLAG.findall(block):
+                if flag not in options[step]:
+                    problems.append(f"{where}: withName: '{selector}' ext.args passes --{flag}, which "
+                                    f"`seqclass {step}` does not have")
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- (b) params
+
+def test_params_used_are_defined_in_nextflow_config_and_schema():
+    defined = defined_params(REPO / "nextflow.config")
+    in_schema = schema_params()
+    problems = []
+    for path in [*nf_files(), *config_files()]:
+        for name, where in referenced_params(path):
+            if name not in defined:
+                problems.append(f"{where}: params.{name} is not defined in nextflow.config params {{}}")
+            if name not in in_schema:
+                problems.append(f"{where}: params.{name} is not in nextflow_schema.json")
+    assert not problems, "\n".join(sorted(set(problems)))
+
+
+def test_nextflow_config_params_and_schema_agree():
+    defined = defined_params(REPO / "nextflow.config")
+    in_schema = schema_params()
+    assert defined, "nextflow.config defines no params { } block"
+    problems = [f"nextflow.config: params.{name} is not in nextflow_schema.json"
+                for name in sorted(set(defined) - set(in_schema))]
+    problems += [f"nextflow_schema.json ($defs.{group}): {name} is not a param in nextflow.config"
+                 for name, group in sorted(in_schema.items()) if name not in defined]
+    assert not problems, "\n".join(problems)
+
+
+def test_schema_groups_are_all_referenced():
+    doc = schema()
+    groups = set(doc.get("$defs") or doc.get("definitions") or {})
+    refs = {ref["$ref"].rsplit("/", 1)[-1] for ref in doc.get("allOf", []) if "$ref" in ref}
+    assert groups <= refs, f"nextflow_schema.json: $defs groups not in allOf (never validated): " \
+                           f"{sorted(groups - refs)}"
+
+
+def test_profile_configs_set_only_defined_params():
+    defined = defined_params(REPO / "nextflow.config")
+    problems = []
+    for path in config_files()[1:]:
+        src = scan(path)
+        for name, offset in defined_params(path).items():
+            if name not in defined:
+                problems.append(f"{src.where(offset)}: sets params.{name}, which nextflow.config "
+                                f"does not define")
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- (c) process conventions
+
+@pytest.mark.parametrize("module", _module_ids())
+def test_process_conventions(module):
+    proc = processes_in(REPO / "modules" / "local" / module / "main.nf")[0]
+    where = proc.where()
+    problems = []
+    for section in ("input", "output", "script", "stub"):
+        if section not in proc.sections:
+            problems.append(f"{where}: process {proc.name} has no {section}: block")
+    outputs = declarations(proc, "output")
+    emits = []
+    for offset, decl in outputs:
+        m = re.search(r"\bemit\s*:\s*(\w+)", decl)
+        if not m:
+            problems.append(f"{proc.src.where(offset)}: process {proc.name} output has no emit: ({decl})")
+        else:
+            emits.append(m.group(1))
+    dupes = sorted({e for e in emits if emits.count(e) > 1})
+    if dupes:
+        problems.append(f"{where}: process {proc.name} emits {dupes} more than once")
+    versions = [d for _, d in outputs if re.search(r"\bemit\s*:\s*versions\b", d)]
+    if not versions:
+        problems.append(f"{where}: process {proc.name} has no output with emit: versions")
+    elif not all(re.match(r"path\s*\(?\s*['\"]versions\.yml['\"]", d) for d in versions):
+        problems.append(f"{where}: process {proc.name} emit: versions is not path 'versions.yml': {versions}")
+    directives = proc.code("directives")
+    if not re.search(r"(?m)^[ \t]*label\s*\(?\s*['\"]", directives):
+        problems.append(f"{where}: process {proc.name} has no label (resources come from labels)")
+    for m in re.finditer(r"(?m)^[ \t]*(cpus|memory|time)\b", directives):
+        problems.append(f"{proc.src.where(proc.start + m.start())}: process {proc.name} sets {m.group(1)} "
+                        f"itself; resources belong to its label in conf/base.config")
+    for m in re.finditer(r"(?<![\w.])params\.(\w+)", proc.src.text[proc.start:proc.end]):
+        problems.append(f"{proc.src.where(proc.start + m.start())}: process {proc.name} reads "
+                        f"params.{m.group(1)}; pass it as an input or through ext.args")
+    assert not problems, "\n".join(problems)
+
+
+def test_all_processes_in_all_nf_files_have_stub_and_versions():
+    """Processes outside modules/local (none today) follow the same two rules."""
+    problems = []
+    for path in nf_files():
+        for proc in processes_in(path):
+            if "stub" not in proc.sections:
+                problems.append(f"{proc.where()}: process {proc.name} has no stub: block")
+            if not any(re.search(r"\bemit\s*:\s*versions\b", d) for _, d in declarations(proc, "output")):
+                problems.append(f"{proc.where()}: process {proc.name} has no output with emit: versions")
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- (d) module layout
+
+@pytest.mark.parametrize("module", _module_ids())
+def test_module_folder_layout(module):
+    folder = REPO / "modules" / "local" / module
+    missing = [name for name in ("main.nf", "meta.yml", "tests/main.nf.test") if not (folder / name).is_file()]
+    assert not missing, f"modules/local/{module}: missing {', '.join(missing)}"
