@@ -213,14 +213,14 @@ def gene_ranks(track: pd.DataFrame, hits: pd.DataFrame) -> list[dict]:
 
 
 def figure(tracks: dict[str, pd.DataFrame], hits: pd.DataFrame, lengths: dict[str, int],
-           path: Path) -> None:
+           auroc: dict[str, float], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     contigs = sorted(hits["contig"].unique(), key=lambda c: -lengths[c])
-    fig, axes = plt.subplots(len(contigs), 2, figsize=(13, 2.6 * len(contigs)),
+    fig, axes = plt.subplots(len(contigs), 2, figsize=(13, 2.9 * len(contigs)),
                              gridspec_kw={"width_ratios": [2.2, 1]}, squeeze=False)
     for row, contig in enumerate(contigs):
         h = hits[hits.contig == contig]
@@ -228,16 +228,17 @@ def figure(tracks: dict[str, pd.DataFrame], hits: pd.DataFrame, lengths: dict[st
         zoom = (max(0, lo - 15_000), min(lengths[contig], hi + 15_000))
         for col, (x0, x1) in enumerate([(0, lengths[contig]), zoom]):
             ax = axes[row, col]
-            for g in h.itertuples():
+            for n, g in enumerate(h.itertuples()):
                 ax.axvspan(g.start / 1e3, g.end / 1e3, color="red", alpha=0.18, lw=0)
-                if col == 1:
-                    ax.text((g.start + g.end) / 2e3, 1.02, g.gene, ha="center", va="bottom",
-                            fontsize=6, rotation=0, clip_on=False)
+                if col == 1:  # staggered so that neighbouring genes' names do not overlap
+                    ax.text((g.start + g.end) / 2e3, 1.02 + 0.1 * n, g.gene, ha="center",
+                            va="bottom", fontsize=6, clip_on=False)
             for key, tr in tracks.items():
                 t = tr[(tr["id"] == contig) & (tr["end"] > x0) & (tr["start"] < x1)]
                 mid = (t["start"] + t["end"]) / 2e3
                 ax.plot(mid, t["score"], color=MODELS[key][1], lw=0.9 if col == 0 else 1.3,
-                        marker="." if col == 1 else None, ms=3, label=MODELS[key][0])
+                        marker="." if col == 1 else None, ms=3,
+                        label=f"{MODELS[key][0]} (hit-window AUROC {auroc[key]:.2f})")
             ax.axhline(0.5, color="grey", lw=0.6, ls="--")
             ax.set_xlim(x0 / 1e3, x1 / 1e3)
             ax.set_ylim(0, 1)
@@ -278,7 +279,7 @@ def report(res: dict) -> str:
            + ", ".join(f"{s} {sum(c.values())} genes" for s, c in res["split"]["counts"].items())
            + f"; {res['split']['n_groups']} clusters; test genes ≥0.8 identity to train: "
            f"{res['split']['leakage']['test']['share_above_threshold']:.4f}",
-           f"- chunks (1024/512): " + ", ".join(f"{s} {n}" for s, n in res["chunks"].items()), "",
+           "- chunks (1024/512): " + ", ".join(f"{s} {n}" for s, n in res["chunks"].items()), "",
            "### k selection (valid split, sequence level)", ""]
     rows = []
     for tag in ("kmer", "kmer_rc"):
@@ -299,7 +300,8 @@ def report(res: dict) -> str:
             + [res["test"][t]["per_class"][c]["f1"] for t in res["test"]] for c in labels]
     out += md_table(["class", "support"] + [names[t] for t in res["test"]], rows)
     out += ["", f"### Tracks on {res['assembly']}", "",
-            f"BLAST hits (identity ≥ {BLAST_MIN_ID:.0f}%, length ≥ {BLAST_MIN_LEN}, e ≤ {BLAST_EVALUE:g}):", ""]
+            f"BLAST hits (identity ≥ {BLAST_MIN_ID:.0f}%, length ≥ {BLAST_MIN_LEN}, "
+            f"e ≤ {BLAST_EVALUE:g}):", ""]
     out += md_table(["gene", "contig", "start", "end", "strand", "identity", "aln length"],
                     [[h["gene"], h["contig"], h["start"], h["end"], h["strand"], h["pident"], h["length"]]
                      for h in res["hits"]])
@@ -313,9 +315,9 @@ def report(res: dict) -> str:
                      "non-hit called ARG", "median score hit", "median score non-hit"], rows)
     out += ["", "Best window over each BLAST hit (score, percentile of all windows, arg-max label):", ""]
     genes = [g["gene"] for g in next(iter(res["gene_ranks"].values()))]
-    rows = [[g] + [f"{res['gene_ranks'][t][i]['max_score']:.3f} ({res['gene_ranks'][t][i]['percentile']:.3f}, "
-                   f"{res['gene_ranks'][t][i]['label']})" for t in res["gene_ranks"]]
-            for i, g in enumerate(genes)]
+    ranks = res["gene_ranks"]
+    rows = [[g] + [f"{ranks[t][i]['max_score']:.3f} ({ranks[t][i]['percentile']:.3f}, "
+                   f"{ranks[t][i]['label']})" for t in ranks] for i, g in enumerate(genes)]
     out += md_table(["gene"] + [names[t] for t in res["gene_ranks"]], rows)
     for t, top in res["top10"].items():
         out += ["", f"Top-10 windows, {names[t]}:", ""]
@@ -417,7 +419,7 @@ def main() -> int:
         for tag, t in tracks.items()}
     res["rrna_windows"] = int(next(iter(tracks.values()))["rrna"].sum())
     fig = args.figure or out / "arg_track_s_epidermidis.png"
-    figure(tracks, hits, lengths, fig)
+    figure(tracks, hits, lengths, {t: m["auroc"] for t, m in res["tracks"].items()}, fig)
 
     res["elapsed_s"] = time.time() - t0
     res["commands"] = run.n

@@ -196,9 +196,9 @@ def main() -> int:
     for strategy in STRATEGIES:
         for seed in args.seeds:
             rows += run_seed(run, strategy, seed, args.threads)
-            print(f"{strategy} seed {seed}: " + ", ".join(
-                f"{r['model']}{'(k=%d)' % r['k'] if r['k'] else ''} test MCC {r['mcc']:.3f}"
-                for r in rows[-2:]), flush=True)
+            done = [f"{r['model']}" + (f" (k={r['k']})" if r["k"] else "") + f" test MCC {r['mcc']:.3f}"
+                    for r in rows[-2:]]
+            print(f"{strategy} seed {seed}: " + ", ".join(done), flush=True)
     elapsed = time.time() - t0
     text = tables(rows, args.seeds)
     text += (f"\n\n{run.n} seqclass commands in {elapsed:.0f} s (wall), "

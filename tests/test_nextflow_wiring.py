@@ -189,7 +189,8 @@ def module_processes() -> dict[str, Process]:
     out = {}
     for path in MODULES:
         procs = processes_in(path)
-        assert len(procs) == 1, f"{path.relative_to(REPO)}: expected one process, found {[p.name for p in procs]}"
+        assert len(procs) == 1, \
+            f"{path.relative_to(REPO)}: expected one process, found {[p.name for p in procs]}"
         out[procs[0].name] = procs[0]
     return out
 
@@ -223,25 +224,34 @@ def cli_options() -> dict[str, set[str]]:
 
 
 def command_lines(proc: Process, section: str) -> list[tuple[str, str, str]]:
-    """(step, flags text, logical line) of each `seqclass <step>` command in a section, with the
-    text of every `def` the line interpolates (e.g. the report module's `flags`) appended."""
+    """(step, flags text, file:line) of each `seqclass <step>` command in a section: the rest of
+    its logical line (backslash continuations joined) plus the text of every `def` the line
+    interpolates, e.g. the report module's `flags`."""
     text = proc.text(section)
+    base = proc.sections[section][0]
     defs = {m.group(1): m.group(2) for m in re.finditer(
         r'(?ms)^[ \t]*def\s+(\w+)\s*=(.*?)(?=^[ \t]*def\s|^[ \t]*"""|^[ \t]*\'\'\'|\Z)', text)}
-    logical = re.sub(r"\\{1,2}[ \t]*\n", " ", text)
     out = []
-    for line in logical.splitlines():
-        for m in re.finditer(r"(?<![\w/.-])seqclass\s+([A-Za-z][\w-]*)", line):
-            rest = line[m.end():]
-            extra, seen = [], set()
-            todo = re.findall(r"\$\{?\s*(\w+)", rest)
-            while todo:
-                name = todo.pop()
-                if name in defs and name not in seen:
-                    seen.add(name)
-                    extra.append(defs[name])
-                    todo += re.findall(r"\$\{?\s*(\w+)", defs[name])
-            out.append((m.group(1), rest + " " + " ".join(extra), line.strip()))
+    for m in re.finditer(r"(?<![\w/.-])seqclass[ \t]+([A-Za-z][\w-]*)", text):
+        end = m.end()
+        while True:  # the logical line: up to a newline not escaped by a trailing backslash
+            nl = text.find("\n", end)
+            if nl < 0:
+                end = len(text)
+                break
+            end = nl + 1
+            if not text[:nl].rstrip(" \t").endswith("\\"):
+                break
+        rest = re.sub(r"\\{1,2}[ \t]*\n", " ", text[m.end():end])
+        extra, seen = [], set()
+        todo = re.findall(r"\$\{?\s*(\w+)", rest)
+        while todo:
+            name = todo.pop()
+            if name in defs and name not in seen:
+                seen.add(name)
+                extra.append(defs[name])
+                todo += re.findall(r"\$\{?\s*(\w+)", defs[name])
+        out.append((m.group(1), rest + " " + " ".join(extra), proc.src.where(base + m.start())))
     return out
 
 
@@ -321,15 +331,14 @@ def test_module_commands_use_existing_steps_and_flags(module):
     for section in ("script", "stub"):
         if section not in proc.sections:
             continue
-        for step, rest, line in command_lines(proc, section):
+        for step, rest, where in command_lines(proc, section):
             if step not in options:
-                problems.append(f"{proc.where(section)}: process {proc.name} {section}: `seqclass {step}` "
+                problems.append(f"{where}: process {proc.name} {section}: `seqclass {step}` "
                                 f"is not a CLI step (steps: {sorted(options)})")
                 continue
-            for flag in FLAG.findall(rest):
-                if flag not in options[step]:
-                    problems.append(f"{proc.where(section)}: process {proc.name} {section}: "
-                                    f"`seqclass {step}` has no option --{flag} (in: {line})")
+            for flag in sorted(set(FLAG.findall(rest)) - options[step]):
+                problems.append(f"{where}: process {proc.name} {section}: `seqclass {step}` "
+                                f"has no option --{flag}")
     if proc.name.startswith("SEQCLASS_"):
         steps = [step for step, _, _ in command_lines(proc, "script")] if "script" in proc.sections else []
         want = proc.name.removeprefix("SEQCLASS_").lower()
@@ -354,7 +363,8 @@ def test_modules_config_selectors_name_existing_processes():
     for selector, _, where in withname_blocks():
         pattern = selector.removeprefix("!")
         if not any(re.fullmatch(pattern, name) for name in names):
-            problems.append(f"{where}: withName: '{selector}' matches no process (processes: {sorted(names)})")
+            problems.append(f"{where}: withName: '{selector}' matches no process "
+                            f"(processes: {sorted(names)})")
     assert not problems, "\n".join(problems)
 
 
@@ -396,7 +406,8 @@ def test_params_used_are_defined_in_nextflow_config_and_schema():
                 problems.append(f"{where}: params.{name} is not defined in nextflow.config params {{}}")
             if name not in in_schema:
                 problems.append(f"{where}: params.{name} is not in nextflow_schema.json")
-    assert not problems, "\n".join(sorted(set(problems)))
+    problems = sorted(set(problems))
+    assert not problems, "\n".join(problems)
 
 
 def test_nextflow_config_params_and_schema_agree():
@@ -485,5 +496,6 @@ def test_all_processes_in_all_nf_files_have_stub_and_versions():
 @pytest.mark.parametrize("module", _module_ids())
 def test_module_folder_layout(module):
     folder = REPO / "modules" / "local" / module
-    missing = [name for name in ("main.nf", "meta.yml", "tests/main.nf.test") if not (folder / name).is_file()]
+    missing = [name for name in ("main.nf", "meta.yml", "tests/main.nf.test")
+               if not (folder / name).is_file()]
     assert not missing, f"modules/local/{module}: missing {', '.join(missing)}"

@@ -30,14 +30,16 @@ STEPS = {
 
 def make_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The full parser, or one whose only complete subcommand is `only`."""
+    # no abbreviated flags: a misspelt option in a pipeline's ext.args must fail, not match another
     parser = argparse.ArgumentParser(
-        prog="seqclass", description="Train, evaluate and apply classifiers of DNA and protein "
+        prog="seqclass", allow_abbrev=False, description="Train, evaluate and apply classifiers of DNA and protein "
         "sequences. Every step reads files and writes files.")
     parser.add_argument("--version", action="version", version=f"seqclass {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = parser.add_subparsers(dest="step", required=True, metavar="STEP")
     for name, summary in STEPS.items():
-        p = sub.add_parser(name, help=summary, formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(name, help=summary, allow_abbrev=False,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         if only is not None and name != only:
             continue
         module = importlib.import_module(f"seqclass.steps.{name}")

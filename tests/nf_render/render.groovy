@@ -59,9 +59,11 @@ class BlankSeparatedList extends ArrayList {
 }
 
 class NfLang {
-    /** nextflow.util.Escape.path: backslash before the characters bash would interpret. */
+    /** nextflow.util.Escape.path: a backslash before each of its SPECIAL_CHARS. */
+    static final List<String> SPECIAL_CHARS = ["'", '"', ' ', '(', ')', '\\', '!', '&', '|', '<', '>', '`', ':', ';']
+
     static String escapePath(String s) {
-        s.replaceAll(/([ !"#$&'()*,;<>?\[\\\]^`{|}~])/, '\\\\$1')
+        s.collect { String ch -> ch in SPECIAL_CHARS ? '\\' + ch : ch }.join('')
     }
 
     /** nextflow.ast.LangHelpers.applyPathEscapeAware: staged paths render escaped. */
@@ -174,9 +176,11 @@ Map parseModule(File file) {
         if (st.statementLabels) current = st.statementLabels[-1]
         groups.computeIfAbsent(current) { [] } << st
     }
+    // each section's text is padded to its place in the file, so errors name the module's lines
     def sections = groups.collectEntries { label, List<Statement> sts ->
-        [label, src.substring(offset(sts[0].lineNumber, sts[0].columnNumber),
-                              offset(sts[-1].lastLineNumber, sts[-1].lastColumnNumber))]
+        [label, '\n' * (sts[0].lineNumber - 1) + ' ' * (sts[0].columnNumber - 1)
+                + src.substring(offset(sts[0].lineNumber, sts[0].columnNumber),
+                                offset(sts[-1].lastLineNumber, sts[-1].lastColumnNumber))]
     }
     [process: name, sections: sections]
 }
@@ -370,7 +374,7 @@ def render = { Map req ->
     def when = mod.sections.when == null ? true :
         new GroovyShell(this.class.classLoader, new Binding(new LinkedHashMap(vars)), compilerConfig).evaluate(mod.sections.when as String)
     def value = new GroovyShell(this.class.classLoader, new Binding(new LinkedHashMap(vars)), compilerConfig)
-        .evaluate(mod.sections[section] as String, "${mod.process}_${section}.nf")
+        .evaluate(mod.sections[section] as String, moduleFile.name)
     if (!(value instanceof CharSequence)) throw new IllegalStateException("${mod.process} ${section}: the section's last expression is ${value?.getClass()?.name}, not a string")
     String script = value.toString().stripIndent(true)
     [script  : script.endsWith('\n') ? script : script + '\n',

@@ -19,8 +19,9 @@ process SEQCLASS_BUILD {
     script:
     def args   = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
+    // Nextflow backslash-escapes staged paths in the script, so only the label is quoted
     def inputs = [labels, [files].flatten()].transpose()
-        .collect { label, file -> label ? "'${label}=${file}'" : "'${file}'" }
+        .collect { label, file -> label ? "'${label}'=${file}" : "${file}" }
         .join(' ')
     """
     seqclass build \\

@@ -25,9 +25,9 @@ process SEQCLASS_REPORT {
         dataset_summary ? "--dataset-summary ${dataset_summary}" : '',
         split_summary   ? "--split-summary ${split_summary}"     : '',
         leakage         ? "--leakage ${leakage}"                 : '',
-        evaluations     ? "--evaluation ${[evaluations].flatten().join(' ')}" : '',
-        predictions     ? "--predictions ${[predictions].flatten().join(' ')}" : '',
-        versions        ? "--versions ${[versions].flatten().join(' ')}"       : '',
+        evaluations     ? "--evaluation ${evaluations}"  : '',
+        predictions     ? "--predictions ${predictions}" : '',
+        versions        ? "--versions ${versions}"       : '',
     ].findAll().join(' \\\n        ')
     """
     seqclass report \\

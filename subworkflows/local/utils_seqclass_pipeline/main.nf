@@ -67,8 +67,9 @@ def resolveSamplesheetPath(String path, sheet) {
 }
 
 //
-// `contigs.fa.gz` → `contigs`: the file name without compression and format suffixes
+// `my contigs.fa.gz` → `my_contigs`: the file name without compression and format suffixes,
+// reduced to characters that are safe in the output file names built from it
 //
 def sequenceFileId(path) {
-    return path.name.replaceAll(/\.(gz|bz2)$/, '').replaceAll(/\.[^.]+$/, '')
+    return path.name.replaceAll(/\.(gz|bz2)$/, '').replaceAll(/\.[^.]+$/, '').replaceAll(/[^A-Za-z0-9._-]/, '_')
 }
