@@ -1,6 +1,6 @@
 """ARG drug class from DNA: k-mer vs GC-only baselines, then ARG tracks along a real assembly.
 
-    python benchmarks/arg_track.py --outdir /tmp/arg_track                 # ~4 min on 2 cores
+    python benchmarks/arg_track.py --outdir /tmp/arg_track                 # ~2 min on 2 cores
     python benchmarks/arg_track.py --outdir /tmp/arg_track --figure docs/figures/arg_track_s_epidermidis.png
 
 Data (../shared/data, or --data): arg/argannot.fasta (ARG-ANNOT via ABRicate, drug class in
@@ -31,9 +31,9 @@ is appended to <outdir>/commands.sh.
     window when it overlaps one. Per model: AUROC of the ARG score (1 - prob_non_resistant)
     of hit windows vs all others, hit windows with score >= 0.5, the share of non-hit windows
     with score >= 0.5, the same two for the arg-max call (label != non_resistant), and the
-    top-10 windows. Top windows are annotated when they overlap an rRNA gene (E. coli K-12
-    rRNA genes from its GFF, blastn -task blastn, evalue 1e-20): a non-coding class that no
-    training set contains.
+    top-10 windows. Top windows are annotated when they overlap an rRNA or tRNA gene (found
+    with the E. coli K-12 rRNA and tRNA genes from its GFF as queries, blastn -task blastn,
+    evalue 1e-20): non-coding sequence that no training set contains.
 
 Output: <outdir>/results.md (printed), results.json, tracks_*.tsv, blast_hits.tsv and the
 figure (--figure; default <outdir>/arg_track_s_epidermidis.png): ARG score along the
@@ -55,6 +55,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -132,6 +133,19 @@ def select_k(run: Runner, chunks: str, tag: str, seed: int) -> tuple[int, dict]:
     return best, valid
 
 
+def binary_detection(predictions: Path) -> dict:
+    """ARG (any class) vs non_resistant on the test genes, from evaluate's predictions.tsv."""
+    from sklearn.metrics import matthews_corrcoef, roc_auc_score
+
+    p = pd.read_csv(predictions, sep="\t")
+    arg = (p["true_label"] != NON).to_numpy()
+    called = (p["label"] != NON).to_numpy()
+    return {"auroc": float(roc_auc_score(arg, 1 - p[f"prob_{NON}"])),
+            "arg_recall": float(called[arg].mean()), "non_recall": float((~called[~arg]).mean()),
+            "mcc": float(matthews_corrcoef(arg, called)), "n_arg": int(arg.sum()),
+            "n_non": int((~arg).sum())}
+
+
 # ---------------------------------------------------------------- BLAST and tracks
 
 def blast_hits(run: Runner, argannot: Path, assembly: Path) -> pd.DataFrame:
@@ -152,24 +166,24 @@ def blast_hits(run: Runner, argannot: Path, assembly: Path) -> pd.DataFrame:
     return hits
 
 
-def rrna_regions(run: Runner, genomes: Path) -> list[tuple[str, int, int]]:
-    """rRNA loci of the assembly, found with the E. coli K-12 rRNA genes as queries."""
+def rna_regions(run: Runner, genomes: Path) -> list[tuple[str, int, int]]:
+    """rRNA and tRNA loci of the assembly, found with the E. coli K-12 ones as queries."""
     from seqclass.io.sequences import read_sequences
 
     fna, gff = genomes / "e_coli_K12_MG1655.fna.gz", genomes / "e_coli_K12_MG1655.gff.gz"
     if not (fna.exists() and gff.exists()):
         return []
     genome = next(iter(read_sequences(fna))).sequence
-    with gzip.open(gff, "rt") as fh, open(run.outdir / "ecoli_rrna.fa", "w") as out:
+    with gzip.open(gff, "rt") as fh, open(run.outdir / "ecoli_rna_genes.fa", "w") as out:
         for line in fh:
             f = line.rstrip("\n").split("\t")
-            if len(f) == 9 and f[2] == "rRNA":
+            if len(f) == 9 and f[2] in ("rRNA", "tRNA"):
                 out.write(f">{f[8].split(';')[0][3:]}\n{genome[int(f[3]) - 1:int(f[4])]}\n")
-    run.tool("blastn", "-task", "blastn", "-query", "ecoli_rrna.fa", "-db", "blastdb/assembly",
+    run.tool("blastn", "-task", "blastn", "-query", "ecoli_rna_genes.fa", "-db", "blastdb/assembly",
              "-evalue", "1e-20", "-outfmt", "6 qseqid sseqid pident length sstart send",
-             "-num_threads", "2", stdout=run.outdir / "rrna_hits.tsv")
+             "-num_threads", "2", stdout=run.outdir / "rna_gene_hits.tsv")
     regions = []
-    for line in open(run.outdir / "rrna_hits.tsv"):
+    for line in open(run.outdir / "rna_gene_hits.tsv"):
         _, contig, _, _, s, e = line.split("\t")
         regions.append((contig, min(int(s), int(e)) - 1, max(int(s), int(e))))
     return regions
@@ -198,6 +212,11 @@ def track_metrics(track: pd.DataFrame) -> dict:
         "median_score_hit": float(np.median(score[hit])),
         "median_score_nonhit": float(np.median(score[~hit])),
     }
+
+
+def gc_of(seq: str) -> float:
+    seq = seq.upper()
+    return (seq.count("G") + seq.count("C")) / max(1, len(seq))
 
 
 def gene_ranks(track: pd.DataFrame, hits: pd.DataFrame) -> list[dict]:
@@ -248,10 +267,12 @@ def figure(tracks: dict[str, pd.DataFrame], hits: pd.DataFrame, lengths: dict[st
             if col == 0:
                 ax.set_ylabel("ARG score\n1 − P(non_resistant)", fontsize=8)
             ax.tick_params(labelsize=7)
-    axes[0, 0].legend(fontsize=7, loc="lower left", ncol=3)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, 0.955))
     fig.suptitle("S. epidermidis ST14 assembly, 1024-nt windows every 512 nt; red: BLAST hits to "
                  "ARG-ANNOT (≥80% id., ≥200 nt)", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)
     plt.close(fig)
@@ -294,6 +315,11 @@ def report(res: dict) -> str:
             for t, m in res["test"].items()]
     out += md_table(["model", "k", "macro-F1", "MCC", "accuracy", "balanced acc.",
                      "non_resistant recall", "n"], rows)
+    out += ["", "ARG (any class) vs non_resistant on the same test genes: AUROC of the ARG score "
+            "1 − P(non_resistant), and the arg-max call collapsed to ARG / not ARG:", ""]
+    out += md_table(["model", "AUROC", "MCC", "ARG genes called ARG", "non_resistant called non"],
+                    [[names[t], b["auroc"], b["mcc"], f"{b['arg_recall']:.3f} (n={b['n_arg']})",
+                      f"{b['non_recall']:.3f} (n={b['n_non']})"] for t, b in res["test_binary"].items()])
     out += ["", "Per-class test F1 (support = test genes):", ""]
     labels = list(next(iter(res["test"].values()))["per_class"])
     rows = [[c, res["test"][next(iter(res["test"]))]["per_class"][c]["support"]]
@@ -313,17 +339,25 @@ def report(res: dict) -> str:
     out += md_table(["model", "windows", "hit windows", "AUROC", "hit score ≥ 0.5",
                      "non-hit score ≥ 0.5 (FP share)", "hit called ARG (arg-max)",
                      "non-hit called ARG", "median score hit", "median score non-hit"], rows)
+    gw = res["gc_windows"]
+    out += ["", "GC content: " + "; ".join(f"{g} {v['mean']:.3f} ± {v['sd']:.3f} (n={v['n']})"
+                                         for g, v in res["gc_training"].items())
+            + f". Windows of the assembly: median GC {gw['median_hit']:.3f} over hits, "
+            f"{gw['median_nonhit']:.3f} elsewhere; AUROC of low GC alone (−GC as the score): "
+            f"{gw['auroc_low_gc']:.3f}."]
     out += ["", "Best window over each BLAST hit (score, percentile of all windows, arg-max label):", ""]
     genes = [g["gene"] for g in next(iter(res["gene_ranks"].values()))]
     ranks = res["gene_ranks"]
     rows = [[g] + [f"{ranks[t][i]['max_score']:.3f} ({ranks[t][i]['percentile']:.3f}, "
                    f"{ranks[t][i]['label']})" for t in ranks] for i, g in enumerate(genes)]
-    out += md_table(["gene"] + [names[t] for t in res["gene_ranks"]], rows)
+    rows = [r[:1] + [f"{res['gc_hits'][r[0]]:.3f}"] + r[1:] for r in rows]
+    out += md_table(["gene", "gene GC"] + [names[t] for t in res["gene_ranks"]], rows)
     for t, top in res["top10"].items():
         out += ["", f"Top-10 windows, {names[t]}:", ""]
-        out += md_table(["contig", "start", "end", "arg-max label", "ARG score", "BLAST hit", "rRNA"],
+        out += md_table(["contig", "start", "end", "arg-max label", "ARG score", "BLAST hit",
+                         "rRNA/tRNA"],
                         [[w["id"], w["start"], w["end"], w["label"], w["score"],
-                          "yes" if w["hit"] else "", "yes" if w["rrna"] else ""] for w in top])
+                          "yes" if w["hit"] else "", "yes" if w["rna_gene"] else ""] for w in top])
     out += ["", f"{res['commands']} seqclass commands, {res['elapsed_s']:.0f} s wall "
             f"({os.cpu_count()} CPUs visible)"]
     return "\n".join(out)
@@ -372,7 +406,6 @@ def main() -> int:
 
     # 4-5: chunks, models, test scores
     run("chunk", "--dataset", "split.parquet", "--window", 1024, "--stride", 512, "--out", "chunks.parquet")
-    import pyarrow.parquet as pq
     res["chunks"] = pd.Series(pq.read_table(out / "chunks.parquet", columns=["split"])
                               .column("split").to_pylist()).value_counts().to_dict()
     variants = {"kmer": "chunks.parquet"}
@@ -380,7 +413,7 @@ def main() -> int:
         run("chunk", "--dataset", "split.parquet", "--window", 1024, "--stride", 512,
             "--rc-prob", 0.5, "--seed", args.seed, "--out", "chunks_rc.parquet")
         variants["kmer_rc"] = "chunks_rc.parquet"
-    res["k"], res["valid"], res["test"], model_dirs = {}, {}, {}, {}
+    res["k"], res["valid"], res["test"], res["test_binary"], model_dirs = {}, {}, {}, {}, {}
     for tag, chunks in variants.items():
         res["k"][tag], res["valid"][tag] = select_k(run, chunks, tag, args.seed)
         model_dirs[tag] = f"models/{tag}_k{res['k'][tag]}"
@@ -392,14 +425,16 @@ def main() -> int:
         run("evaluate", "--model", model, "--dataset", "chunks.parquet", "--split", "test",
             "--out", f"eval/{tag}_test")
         res["test"][tag] = load(out / "eval" / f"{tag}_test" / "metrics.json")
+        res["test_binary"][tag] = binary_detection(out / "eval" / f"{tag}_test" / "predictions.tsv")
 
     # 6-7: tracks and BLAST
     with gzip.open(genome, "rt") as src, open(out / "assembly.fa", "w") as dst:
         shutil.copyfileobj(src, dst)
     from seqclass.io.sequences import read_sequences
-    lengths = {r.id: len(r.sequence) for r in read_sequences(out / "assembly.fa")}
+    contigs = {r.id: r.sequence for r in read_sequences(out / "assembly.fa")}
+    lengths = {c: len(s) for c, s in contigs.items()}
     hits = blast_hits(run, argannot, out / "assembly.fa")
-    rrna = rrna_regions(run, args.data / "genomes")
+    rna = rna_regions(run, args.data / "genomes")
     regions = list(zip(hits.contig, hits.start, hits.end))
     tracks = {}
     for tag, model in model_dirs.items():
@@ -409,15 +444,31 @@ def main() -> int:
         t["score"] = 1.0 - t[f"prob_{NON}"]
         ids, st, en = t["id"].to_numpy(), t["start"].to_numpy(), t["end"].to_numpy()
         t["hit"] = overlaps(ids, st, en, regions)
-        t["rrna"] = overlaps(ids, st, en, rrna)
+        t["rna_gene"] = overlaps(ids, st, en, rna)
         tracks[tag] = t
     res["hits"] = hits[["gene", "contig", "start", "end", "strand", "pident", "length"]].to_dict("records")
     res["tracks"] = {tag: track_metrics(t) for tag, t in tracks.items()}
     res["gene_ranks"] = {tag: gene_ranks(t, hits) for tag, t in tracks.items()}
     res["top10"] = {tag: t.sort_values("score", ascending=False).head(10)[
-        ["id", "start", "end", "label", "score", "hit", "rrna"]].to_dict("records")
+        ["id", "start", "end", "label", "score", "hit", "rna_gene"]].to_dict("records")
         for tag, t in tracks.items()}
-    res["rrna_windows"] = int(next(iter(tracks.values()))["rrna"].sum())
+    res["rna_gene_windows"] = int(next(iter(tracks.values()))["rna_gene"].sum())
+    # GC diagnostics: how far does GC alone rank the hit windows, and how do the classes differ
+    from sklearn.metrics import roc_auc_score
+    t = next(iter(tracks.values()))
+    gc = np.array([gc_of(contigs[c][a:b]) for c, a, b in zip(t["id"], t["start"], t["end"])])
+    hit = t["hit"].to_numpy()
+    res["gc_windows"] = {"median_hit": float(np.median(gc[hit])),
+                         "median_nonhit": float(np.median(gc[~hit])),
+                         "auroc_low_gc": float(roc_auc_score(hit, -gc))}
+    res["gc_hits"] = {h.gene: gc_of(contigs[h.contig][h.start:h.end]) for h in hits.itertuples()}
+    ds = pq.read_table(out / "dataset.parquet", columns=["sequence", "label", "source"]).to_pandas()
+    group = np.where(ds["label"] != NON, "ARG-ANNOT genes", np.where(
+        ds["source"].str.contains("epidermidis"), "non_resistant, S. epidermidis",
+        "non_resistant, E. coli K-12"))
+    ds_gc = pd.Series([gc_of(q) for q in ds["sequence"]]).groupby(group)
+    res["gc_training"] = {g: {"n": int(v.size), "mean": float(v.mean()), "sd": float(v.std())}
+                          for g, v in ds_gc}
     fig = args.figure or out / "arg_track_s_epidermidis.png"
     figure(tracks, hits, lengths, {t: m["auroc"] for t, m in res["tracks"].items()}, fig)
 

@@ -1,6 +1,6 @@
 """B. subtilis promoters vs non-promoters: k-mer and GC baselines on homology and random splits.
 
-    python benchmarks/promoters.py --outdir /tmp/promoters            # ~5 min on 2 cores
+    python benchmarks/promoters.py --outdir /tmp/promoters            # ~4 min on 2 cores
     python benchmarks/promoters.py --outdir /tmp/promoters --seeds 0 1 --figure docs/figures/x.png
 
 Data: ../shared/data/promoters/Bacillus_prom.fa (373, label `prom`) and Bacillus_non_prom.fa

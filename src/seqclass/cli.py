@@ -32,8 +32,9 @@ def make_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The full parser, or one whose only complete subcommand is `only`."""
     # no abbreviated flags: a misspelt option in a pipeline's ext.args must fail, not match another
     parser = argparse.ArgumentParser(
-        prog="seqclass", allow_abbrev=False, description="Train, evaluate and apply classifiers of DNA and protein "
-        "sequences. Every step reads files and writes files.")
+        prog="seqclass", allow_abbrev=False,
+        description="Train, evaluate and apply classifiers of DNA and protein sequences. "
+        "Every step reads files and writes files.")
     parser.add_argument("--version", action="version", version=f"seqclass {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = parser.add_subparsers(dest="step", required=True, metavar="STEP")
