@@ -278,3 +278,16 @@ def test_rename_duplicate_ids(tmp_path):
     assert sorted(rows["id"]) == ["x", "x_2", "y"]
     assert dict(zip(rows["id"], rows["label"]))["x_2"] == "b"
     assert summary_of(out)["renamed_duplicate_ids"] == 1
+
+
+def test_min_class_size_drops_small_classes(tmp_path):
+    big = write_fasta(tmp_path / "big.fa", [(f"b{i}", "ACGT" * 5 + "A" * i) for i in range(6)])
+    small = write_fasta(tmp_path / "small.fa", [(f"s{i}", "TTGCA" * 4 + "C" * i) for i in range(2)])
+    other = write_fasta(tmp_path / "other.fa", [(f"o{i}", "GGCAT" * 4 + "G" * i) for i in range(5)])
+    out = tmp_path / "d.parquet"
+    ok("build", "--input", big, small, other, "--min-class-size", "5", "--out", out)
+    table = pq.read_table(out)
+    assert sorted(set(table.column("label").to_pylist())) == ["big", "other"]
+    summary = json.loads((tmp_path / "d.summary.json").read_text())
+    assert summary["small_classes_dropped"] == {"small": 2}
+    assert summary["dropped"]["class_smaller_than_min_class_size"] == 2

@@ -89,7 +89,8 @@ def test_seed_and_family_options(tmp_path, pipeline):
     ok("train", "--dataset", pipeline.split, "--model", "kmer-logreg", "--out", tmp_path / "m",
        "--k", "3", "--kmer-stride", "2", "--c", "0.5", "--seed", "9")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
-    assert config["params"] == {"k": 3, "kmer_stride": 2, "c": 0.5, "max_iter": 2000}
+    assert config["params"] == {"k": 3, "kmer_stride": 2, "canonical": False, "c": 0.5,
+                                "max_iter": 2000, "class_weight": "balanced"}
     assert json.loads((tmp_path / "m" / "training.json").read_text())["seed"] == 9
 
 
@@ -126,4 +127,35 @@ def test_one_class_refused(tmp_path, capsys):
              "--out", tmp_path / "m")
     assert rc == 1
     assert "one class" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def test_canonical_kmers_score_both_strands_alike(pipeline, tmp_path):
+    from seqclass.models import store
+    from seqclass.sequence.alphabet import reverse_complement
+
+    ok("train", "--dataset", pipeline.split, "--model", "kmer-logreg", "--k", "4", "--canonical",
+       "--out", tmp_path / "canon")
+    model = store.load(tmp_path / "canon")
+    assert model.spec.params["canonical"] is True
+    seqs = pq.read_table(pipeline.split).column("sequence").to_pylist()[:20]
+    forward = model.logits(seqs)
+    backward = model.logits([reverse_complement(s) for s in seqs])
+    np.testing.assert_allclose(forward, backward, rtol=1e-5, atol=1e-6)
+    # without --canonical the two strands differ
+    plain = store.load(pipeline.model)
+    assert not np.allclose(plain.logits(seqs), plain.logits([reverse_complement(s) for s in seqs]))
+
+
+def test_class_weight_none_keeps_the_prior(pipeline, tmp_path):
+    ok("train", "--dataset", pipeline.split, "--model", "kmer-logreg", "--class-weight", "none",
+       "--out", tmp_path / "prior")
+    config = json.loads((tmp_path / "prior" / "config.json").read_text())
+    assert config["params"]["class_weight"] == "none"
+
+
+def test_canonical_needs_dna(protein_fasta, tmp_path):
+    ok("build", "--input", protein_fasta, "--out", tmp_path / "p.parquet")
+    assert run("train", "--dataset", tmp_path / "p.parquet", "--model", "kmer-logreg", "--k", "2",
+               "--canonical", "--out", tmp_path / "m") == 1
     assert not (tmp_path / "m").exists()

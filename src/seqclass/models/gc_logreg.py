@@ -20,6 +20,8 @@ from seqclass.sequence.alphabet import DNA, gc_fraction
 class GcLogRegParams:
     c: float = field(default=1.0, metadata={"help": "inverse L2 regularisation strength"})
     max_iter: int = field(default=2000, metadata={"help": "solver iterations"})
+    class_weight: str = field(default="balanced", metadata={
+        "help": "class weights of the loss: balanced or none", "choices": ["balanced", "none"]})
 
 
 def _raw(sequences: list[str]) -> np.ndarray:

@@ -21,8 +21,12 @@ from seqclass.sequence.kmers import check_k, count_matrix
 class KmerLogRegParams:
     k: int = field(default=6, metadata={"help": "k-mer length (DNA 4^k, protein 20^k features)"})
     kmer_stride: int = field(default=1, metadata={"help": "take every n-th k-mer"})
+    canonical: bool = field(default=False, metadata={
+        "help": "count a DNA k-mer and its reverse complement as one (strand-independent scans)"})
     c: float = field(default=1.0, metadata={"help": "inverse L2 regularisation strength"})
     max_iter: int = field(default=2000, metadata={"help": "solver iterations"})
+    class_weight: str = field(default="balanced", metadata={
+        "help": "class weights of the loss: balanced or none", "choices": ["balanced", "none"]})
 
 
 def tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
@@ -45,13 +49,14 @@ class KmerLogReg(Classifier):
 
     def _features(self, sequences: list[str]) -> sparse.csr_matrix:
         p = self.spec.params
-        return tfidf(count_matrix(sequences, p["k"], self.spec.alphabet, p["kmer_stride"]), self.idf)
+        return tfidf(count_matrix(sequences, p["k"], self.spec.alphabet, p["kmer_stride"],
+                                  p.get("canonical", False)), self.idf)
 
     @classmethod
     def fit(cls, spec: ModelSpec, train: TrainData, valid: TrainData | None, seed: int) -> KmerLogReg:
         p = spec.params
         check_k(p["k"], spec.alphabet)
-        counts = count_matrix(train.sequences, p["k"], spec.alphabet, p["kmer_stride"])
+        counts = count_matrix(train.sequences, p["k"], spec.alphabet, p["kmer_stride"], p["canonical"])
         df = np.asarray((counts > 0).sum(axis=0)).ravel()
         idf = (np.log((1 + counts.shape[0]) / (1 + df)) + 1).astype(np.float32)
         coef, intercept = fit_logreg(tfidf(counts, idf), train, spec, seed)

@@ -1,6 +1,9 @@
 """Class-weighted logistic regression heads shared by the linear families.
 
 Returns weights in the registry's logit convention: one row per class  # (C, F), (C,)
+`balanced` class weights give every class the same total weight, which suits macro
+metrics; `none` keeps the training prior, which suits scanning genomes where most
+windows belong to the large negative class.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ def fit_logreg(x, train: TrainData, spec: ModelSpec, seed: int) -> tuple[np.ndar
     p = spec.params
 
     def logreg() -> LogisticRegression:
-        return LogisticRegression(C=p["c"], class_weight="balanced", max_iter=p["max_iter"],
+        weights = None if p["class_weight"] == "none" else p["class_weight"]
+        return LogisticRegression(C=p["c"], class_weight=weights, max_iter=p["max_iter"],
                                   random_state=seed)
 
     if spec.task == "multilabel":
