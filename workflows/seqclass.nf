@@ -32,6 +32,8 @@ workflow SEQCLASS {
             .join(PREPARE_DATA.out.leakage)
         ch_evaluations = TRAIN_EVALUATE.out.evaluation.map { meta, dir -> dir }.collect(sort: true)
         ch_predictions = Channel.value([])
+        // only the iteratively trained families write a log; none gives an empty list
+        ch_training_logs = TRAIN_EVALUATE.out.training_log.map { meta, log -> log }.collect(sort: true).ifEmpty([])
     } else {
         PREDICT ( ch_input, ch_model )
         ch_versions = ch_versions.mix(PREDICT.out.versions)
@@ -39,6 +41,7 @@ workflow SEQCLASS {
         ch_report_tables = Channel.value([ [ id: 'seqclass' ], [], [], [] ])
         ch_evaluations   = Channel.value([])
         ch_predictions   = PREDICT.out.predictions.map { meta, tsv -> tsv }.collect(sort: true)
+        ch_training_logs = Channel.value([])
     }
 
     // identical versions.yml files (one per task of a process) collapse; sorted for -resume
@@ -46,7 +49,7 @@ workflow SEQCLASS {
         .unique { it.text }
         .toSortedList { a, b -> a.text <=> b.text }
 
-    SEQCLASS_REPORT ( ch_report_tables, ch_evaluations, ch_predictions, ch_versions_sorted )
+    SEQCLASS_REPORT ( ch_report_tables, ch_evaluations, ch_predictions, ch_versions_sorted, ch_training_logs )
 
     MULTIQC (
         SEQCLASS_REPORT.out.multiqc_files.collect(sort: true),

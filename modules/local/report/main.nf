@@ -10,6 +10,7 @@ process SEQCLASS_REPORT {
     path evaluations, stageAs: 'evaluations/*'
     path predictions, stageAs: 'predictions/*'
     path versions   , stageAs: 'versions/?/*'
+    path training_logs, stageAs: 'training_logs/?/*'
 
     output:
     path "*_mqc/*"     , emit: multiqc_files
@@ -28,6 +29,7 @@ process SEQCLASS_REPORT {
         evaluations     ? "--evaluation ${evaluations}"  : '',
         predictions     ? "--predictions ${predictions}" : '',
         versions        ? "--versions ${versions}"       : '',
+        training_logs   ? "--training-log ${training_logs}" : '',
     ].findAll().join(' \\\n        ')
     """
     seqclass report \\

@@ -8,8 +8,10 @@ process SEQCLASS_TRAIN {
     tuple val(meta), path(dataset)
 
     output:
-    tuple val(meta), path("*.model", type: 'dir'), emit: model
-    path "versions.yml"                           , emit: versions
+    tuple val(meta), path("*.model", type: 'dir')             , emit: model
+    // loss and metrics by step, written by the families that train iteratively
+    tuple val(meta), path("*.model/training_log.jsonl")       , emit: log, optional: true
+    path "versions.yml"                                        , emit: versions
 
     when:
     task.ext.when == null || task.ext.when

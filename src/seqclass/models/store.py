@@ -5,6 +5,7 @@ Layout (every family):
   labels.json        class names, in logit column order
   model.safetensors  the family's weights
   training.json      seed, package and library versions, training data hash, counts
+  training_log.jsonl loss and metrics by step (families that train iteratively; optional)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ CONFIG = "config.json"
 LABELS = "labels.json"
 WEIGHTS = "model.safetensors"
 TRAINING = "training.json"
+TRAINING_LOG = "training_log.jsonl"
 
 
 def save(model: Classifier, directory: Path, training: dict[str, Any]) -> None:

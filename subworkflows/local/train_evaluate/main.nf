@@ -23,6 +23,7 @@ workflow TRAIN_EVALUATE {
 
     emit:
     model       = SEQCLASS_TRAIN.out.model            // channel: [ val(meta), path(model dir) ]
+    training_log = SEQCLASS_TRAIN.out.log             // channel: [ val(meta), path(training_log.jsonl) ], may be empty
     evaluation  = SEQCLASS_EVALUATE.out.evaluation    // channel: [ val(meta), path(evaluation dir) ]
     metrics     = SEQCLASS_EVALUATE.out.metrics       // channel: [ val(meta), path(metrics.json) ]
     predictions = SEQCLASS_EVALUATE.out.predictions   // channel: [ val(meta), path(predictions.tsv) ]
