@@ -26,7 +26,6 @@ CONFIG = "config.json"
 LABELS = "labels.json"
 WEIGHTS = "model.safetensors"
 TRAINING = "training.json"
-TRAINING_LOG = "training_log.jsonl"
 
 
 def save(model: Classifier, directory: Path, training: dict[str, Any]) -> None:
