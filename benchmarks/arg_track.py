@@ -18,26 +18,38 @@ is appended to <outdir>/commands.sh.
  2. seqclass build --label-from argannot --min-class-size 5 (drops Sul 4, Tcm 1, Mca 1 genes:
     too few to place in train and test) + non_resistant=<both ORF files>.
  3. seqclass split --strategy homology --identity 0.8 --seed S (MMseqs2, single linkage).
- 4. seqclass chunk --window 1024 --stride 512 (NucArg's long-read setting). A second chunk
-    table with --rc-prob 0.5 (reverse-complement half of the training windows) feeds a
-    strand-augmented k-mer model, shown beside the main one: genes in an assembly lie on
-    both strands, the training genes on their coding strand only.
- 5. kmer-logreg for k in 3..6, k chosen by the valid split's macro-F1 (sequence level:
-    window logits averaged per gene; ties: valid MCC, then smaller k); gc-logreg (GC fraction
-    and its square only). The test split is scored for the chosen models only.
- 6. seqclass predict --tracks on the assembly: one row per 1024/512 window.
+ 4. seqclass chunk --window 1024 --stride 512 (NucArg's long-read setting).
+ 5. Three models on those chunks, all scored on the valid and test genes (sequence level:
+    window logits averaged per gene):
+    - kmer-logreg for k in 3..6 at C=1, k chosen by the valid split's macro-F1 (ties: valid
+      MCC, then smaller k): the gene-classification model ("k-selected");
+    - kmer-logreg --k 8 --canonical --c 100: the track model. Canonical k-mers (a k-mer and
+      its reverse complement share a feature) make window scores independent of the strand
+      a gene lies on in the assembly; 8-mers carry gene identity rather than composition;
+      weak regularisation (C=100) lets the model be confident on sequence like its training
+      negatives instead of spreading class-balanced probability over the 14 ARG classes.
+      Chosen in an exploration on the same chunks and S. epidermidis windows (see the doc);
+    - gc-logreg (GC fraction and its square only), the control.
+ 6. seqclass predict --tracks on the assembly: one row per 1024/512 window, per model.
  7. BLAST: makeblastdb on the assembly, blastn argannot.fasta against it (evalue 1e-10), hits
-    with identity >= 80% and alignment length >= 200 are the ARG loci; a window is a hit
-    window when it overlaps one. Per model: AUROC of the ARG score (1 - prob_non_resistant)
-    of hit windows vs all others, hit windows with score >= 0.5, the share of non-hit windows
-    with score >= 0.5, the same two for the arg-max call (label != non_resistant), and the
-    top-10 windows. Top windows are annotated when they overlap an rRNA or tRNA gene (found
-    with the E. coli K-12 rRNA and tRNA genes from its GFF as queries, blastn -task blastn,
-    evalue 1e-20): non-coding sequence that no training set contains.
+    with identity >= 80% and alignment length >= 200 are the ARG loci ("genes"). A window is
+    an ARG window when it overlaps a hit by >= 50% of the hit's length or >= 300 nt; windows
+    with a smaller partial overlap are left out of both positives and negatives; all other
+    windows are non-ARG windows. Per model, with the ARG score 1 - P(non_resistant):
+    AUROC (ARG vs non-ARG windows); at the thresholds 0.5, the score at which 1% of non-ARG
+    windows pass (set on this genome, in hindsight) and the arg-max call (label !=
+    non_resistant): ARG windows and genes recalled (a gene counts when one of its ARG
+    windows passes) and the false-positive share of non-ARG windows; per gene the best
+    score over its ARG windows and its rank among all windows; the top-10 windows, marked
+    when they overlap an rRNA/tRNA locus (found with the E. coli K-12 rRNA and tRNA genes
+    from its GFF as queries, blastn -task blastn, evalue 1e-20). The S. epidermidis genes
+    used as negatives are located in the assembly (exact match), so the non-ARG windows can
+    also be split by whether their genes were in the train split or held out.
 
 Output: <outdir>/results.md (printed), results.json, tracks_*.tsv, blast_hits.tsv and the
 figure (--figure; default <outdir>/arg_track_s_epidermidis.png): ARG score along the
-assembly's contigs that carry hits, hit regions shaded, one line per model.
+assembly's contigs that carry hits, hit regions shaded, one line per model, and the score
+distributions of ARG and non-ARG windows.
 """
 
 from __future__ import annotations
@@ -60,11 +72,14 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 KS = (3, 4, 5, 6)
+TRACK_K, TRACK_C = 8, 100
 NON = "non_resistant"
 BLAST_EVALUE, BLAST_MIN_ID, BLAST_MIN_LEN = 1e-10, 80.0, 200
-MODELS = {  # key → (legend name, colour)
-    "kmer": ("kmer-logreg", "C0"),
-    "kmer_rc": ("kmer-logreg, RC-augmented", "C2"),
+MIN_OVERLAP_SHARE, MIN_OVERLAP_NT = 0.5, 300  # ARG window: overlap >= 50% of the hit or >= 300 nt
+FP_TARGET = 0.01
+MODELS = {  # key → (legend name, colour); the first is the track model
+    "kmer8c": (f"kmer-logreg k={TRACK_K} canonical C={TRACK_C}", "C0"),
+    "kmer": ("kmer-logreg k-selected, C=1", "C2"),
     "gc": ("gc-logreg (GC only)", "C1"),
 }
 
@@ -120,15 +135,19 @@ def multiclass_argannot(src: Path, dst: Path) -> list[str]:
     return dropped
 
 
-def select_k(run: Runner, chunks: str, tag: str, seed: int) -> tuple[int, dict]:
+def valid_scores(run: Runner, model: str, tag: str) -> dict:
+    run("evaluate", "--model", model, "--dataset", "chunks.parquet", "--split", "valid",
+        "--out", f"eval/{tag}_valid")
+    m = load(run.outdir / "eval" / f"{tag}_valid" / "metrics.json")
+    return {"f1_macro": m["f1_macro"], "mcc": m["mcc"], "accuracy": m["accuracy"]}
+
+
+def select_k(run: Runner, seed: int) -> tuple[int, dict]:
     valid = {}
     for k in KS:
-        run("train", "--dataset", chunks, "--model", "kmer-logreg", "--k", k, "--seed", seed,
-            "--out", f"models/{tag}_k{k}")
-        run("evaluate", "--model", f"models/{tag}_k{k}", "--dataset", chunks, "--split", "valid",
-            "--out", f"eval/{tag}_k{k}_valid")
-        m = load(run.outdir / "eval" / f"{tag}_k{k}_valid" / "metrics.json")
-        valid[k] = {"f1_macro": m["f1_macro"], "mcc": m["mcc"], "accuracy": m["accuracy"]}
+        run("train", "--dataset", "chunks.parquet", "--model", "kmer-logreg", "--k", k, "--seed", seed,
+            "--out", f"models/kmer_k{k}")
+        valid[k] = valid_scores(run, f"models/kmer_k{k}", f"kmer_k{k}")
     best = max(KS, key=lambda k: (valid[k]["f1_macro"], valid[k]["mcc"], -k))
     return best, valid
 
@@ -146,7 +165,7 @@ def binary_detection(predictions: Path) -> dict:
             "n_non": int((~arg).sum())}
 
 
-# ---------------------------------------------------------------- BLAST and tracks
+# ---------------------------------------------------------------- BLAST and genome annotation
 
 def blast_hits(run: Runner, argannot: Path, assembly: Path) -> pd.DataFrame:
     run.tool("makeblastdb", "-in", assembly.name, "-dbtype", "nucl", "-out", "blastdb/assembly")
@@ -189,6 +208,59 @@ def rna_regions(run: Runner, genomes: Path) -> list[tuple[str, int, int]]:
     return regions
 
 
+def revcomp(seq: str) -> str:
+    return seq.translate(str.maketrans("ACGTacgt", "TGCAtgca"))[::-1]
+
+
+def negative_gene_coverage(orfs: Path, split: Path, contigs: dict[str, str]) -> tuple[dict, dict]:
+    """Per contig, which bases lie in S. epidermidis negatives of the train split and which in
+    negatives held out (valid/test). The ORFs are found in the assembly by exact match (either
+    strand) on the contig named by their id (`<contig>_<n>`); their split is looked up by
+    sequence (build merges identical sequences)."""
+    from seqclass.io.sequences import read_sequences
+
+    t = pq.read_table(split, columns=["sequence", "split"]).to_pandas()
+    split_of = dict(zip(t["sequence"].str.upper(), t["split"]))
+    cov = {s: {c: np.zeros(len(q), dtype=bool) for c, q in contigs.items()} for s in ("train", "held_out")}
+    stats = {"orfs": 0, "located": 0, "train": 0, "held_out": 0, "not_in_split": 0}
+    for rec in read_sequences(orfs):
+        stats["orfs"] += 1
+        seq = rec.sequence.upper()
+        contig = rec.id.rsplit("_", 1)[0]
+        if contig not in contigs:
+            continue
+        where = contigs[contig].upper().find(seq)
+        if where < 0:
+            where = contigs[contig].upper().find(revcomp(seq))
+        if where < 0:
+            continue
+        stats["located"] += 1
+        s = split_of.get(seq)
+        if s is None:
+            stats["not_in_split"] += 1
+            continue
+        group = "train" if s == "train" else "held_out"
+        stats[group] += 1
+        cov[group][contig][where:where + len(seq)] = True
+    return cov, stats
+
+
+def window_labels(track: pd.DataFrame, hits: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list]:
+    """ARG window: overlaps a hit by >= MIN_OVERLAP_SHARE of its length or >= MIN_OVERLAP_NT;
+    partial: overlaps a hit, but less. Returns (arg, partial, per hit the ARG-window indices)."""
+    ids, st, en = track["id"].to_numpy(), track["start"].to_numpy(), track["end"].to_numpy()
+    arg = np.zeros(len(track), dtype=bool)
+    touched = np.zeros(len(track), dtype=bool)
+    per_hit = []
+    for h in hits.itertuples():
+        ov = np.where(ids == h.contig, np.minimum(en, h.end) - np.maximum(st, h.start), 0).clip(0)
+        full = (ov >= MIN_OVERLAP_SHARE * (h.end - h.start)) | (ov >= MIN_OVERLAP_NT)
+        arg |= full
+        touched |= ov > 0
+        per_hit.append(np.flatnonzero(full))
+    return arg, touched & ~arg, per_hit
+
+
 def overlaps(contig: np.ndarray, start: np.ndarray, end: np.ndarray,
              regions: list[tuple[str, int, int]]) -> np.ndarray:
     hit = np.zeros(len(contig), dtype=bool)
@@ -197,21 +269,66 @@ def overlaps(contig: np.ndarray, start: np.ndarray, end: np.ndarray,
     return hit
 
 
-def track_metrics(track: pd.DataFrame) -> dict:
+# ---------------------------------------------------------------- track metrics
+
+def fp_threshold(neg: np.ndarray, share: float) -> float:
+    """The smallest threshold t (a score seen among the negatives, or just above the highest)
+    such that the share of negatives with score >= t is at most `share`."""
+    cand = np.unique(neg)  # ascending
+    passing = len(neg) - np.searchsorted(np.sort(neg), cand, side="left")  # count >= t
+    ok = cand[passing <= share * len(neg)]
+    return float(ok.min()) if ok.size else float(np.nextafter(neg.max(), np.inf))
+
+
+def track_metrics(track: pd.DataFrame, per_hit: list[np.ndarray], genes: list[str]) -> dict:
     from sklearn.metrics import roc_auc_score
 
-    hit, score = track["hit"].to_numpy(), track["score"].to_numpy()
+    score = track["score"].to_numpy()
+    pos, neg = track["arg"].to_numpy(), track["nonarg"].to_numpy()
     called = (track["label"] != NON).to_numpy()
-    return {
-        "windows": int(len(track)), "hit_windows": int(hit.sum()),
-        "auroc": float(roc_auc_score(hit, score)),
-        "hit_score_ge_0.5": int((score[hit] >= 0.5).sum()),
-        "nonhit_score_ge_0.5_share": float((score[~hit] >= 0.5).mean()),
-        "hit_called_arg": int(called[hit].sum()),
-        "nonhit_called_arg_share": float(called[~hit].mean()),
-        "median_score_hit": float(np.median(score[hit])),
-        "median_score_nonhit": float(np.median(score[~hit])),
+    t1 = fp_threshold(score[neg], FP_TARGET)
+    ops = {}
+    for name, passed, thr in (("score ≥ 0.5", score >= 0.5, 0.5),
+                              (f"score ≥ t({FP_TARGET:.0%} FP)", score >= t1, t1),
+                              ("arg-max call", called, None)):
+        ops[name] = {"threshold": thr,
+                     "arg_windows": int(passed[pos].sum()), "n_arg_windows": int(pos.sum()),
+                     "genes": int(sum(passed[ix].any() for ix in per_hit)), "n_genes": len(per_hit),
+                     "fp": int(passed[neg].sum()), "n_nonarg": int(neg.sum()),
+                     "fp_share": float(passed[neg].mean())}
+    order = (-score).argsort(kind="stable")
+    gene_rows = []
+    for g, ix in zip(genes, per_hit):
+        best = ix[score[ix].argmax()]
+        gene_rows.append({"gene": g, "windows": int(len(ix)), "max_score": float(score[best]),
+                          "rank": int((score > score[best]).sum()) + 1,
+                          "nonarg_above": int((score[neg] > score[best]).sum()),
+                          "label": track["label"].iat[best]})
+    return {"windows": int(len(track)), "arg_windows": int(pos.sum()),
+            "partial_windows": int(track["partial"].sum()), "nonarg_windows": int(neg.sum()),
+            "auroc": float(roc_auc_score(np.r_[np.ones(pos.sum()), np.zeros(neg.sum())],
+                                         np.r_[score[pos], score[neg]])),
+            "median_score_arg": float(np.median(score[pos])),
+            "median_score_nonarg": float(np.median(score[neg])),
+            "t_fp1": t1, "ops": ops, "genes": gene_rows,
+            "top10": [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in
+                      track.iloc[order[:10]][["id", "start", "end", "label", "score", "arg", "partial",
+                                              "rna_gene"]].to_dict("records")]}
+
+
+def negative_groups(track: pd.DataFrame, t1: float) -> dict:
+    """FP shares of non-ARG windows by where their sequence came from in training."""
+    score, neg = track["score"].to_numpy(), track["nonarg"].to_numpy()
+    groups = {
+        "≥50% in train-split negatives": neg & (track["cov_train"].to_numpy() >= 0.5),
+        "≥50% in held-out negatives (valid/test)": neg & (track["cov_held_out"].to_numpy() >= 0.5),
+        "other (mixed, intergenic, RNA, unplaced)": neg & (track["cov_train"].to_numpy() < 0.5)
+        & (track["cov_held_out"].to_numpy() < 0.5),
     }
+    return {g: {"n": int(m.sum()), "ge_0.5": float((score[m] >= 0.5).mean()) if m.any() else None,
+                "ge_t1": float((score[m] >= t1).mean()) if m.any() else None,
+                "median": float(np.median(score[m])) if m.any() else None}
+            for g, m in groups.items()}
 
 
 def gc_of(seq: str) -> float:
@@ -219,45 +336,43 @@ def gc_of(seq: str) -> float:
     return (seq.count("G") + seq.count("C")) / max(1, len(seq))
 
 
-def gene_ranks(track: pd.DataFrame, hits: pd.DataFrame) -> list[dict]:
-    """Per BLAST hit: the best-scoring window over it and that score's percentile in the genome."""
-    pct = track["score"].rank(pct=True)
-    out = []
-    for h in hits.itertuples():
-        sel = (track["id"] == h.contig) & (track["start"] < h.end) & (track["end"] > h.start)
-        i = track.loc[sel, "score"].idxmax()
-        out.append({"gene": h.gene, "max_score": float(track.at[i, "score"]),
-                    "percentile": float(pct[i]), "label": track.at[i, "label"]})
-    return out
-
+# ---------------------------------------------------------------- figure
 
 def figure(tracks: dict[str, pd.DataFrame], hits: pd.DataFrame, lengths: dict[str, int],
-           auroc: dict[str, float], path: Path) -> None:
+           tm: dict[str, dict], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     contigs = sorted(hits["contig"].unique(), key=lambda c: -lengths[c])
-    fig, axes = plt.subplots(len(contigs), 2, figsize=(13, 2.9 * len(contigs)),
-                             gridspec_kw={"width_ratios": [2.2, 1]}, squeeze=False)
+    n = len(contigs)
+    fig = plt.figure(figsize=(13, 2.7 * n + 3.0))
+    gs = fig.add_gridspec(n + 1, 2, width_ratios=[2.2, 1], height_ratios=[1] * n + [1.05],
+                          hspace=0.55, wspace=0.12)
+    draw_order = list(tracks)[::-1]  # the track model last, on top
+    first = None
     for row, contig in enumerate(contigs):
         h = hits[hits.contig == contig]
         lo, hi = h.start.min(), h.end.max()
         zoom = (max(0, lo - 15_000), min(lengths[contig], hi + 15_000))
         for col, (x0, x1) in enumerate([(0, lengths[contig]), zoom]):
-            ax = axes[row, col]
-            for n, g in enumerate(h.itertuples()):
+            ax = fig.add_subplot(gs[row, col])
+            first = first or ax
+            for i, g in enumerate(h.itertuples()):
                 ax.axvspan(g.start / 1e3, g.end / 1e3, color="red", alpha=0.18, lw=0)
                 if col == 1:  # staggered so that neighbouring genes' names do not overlap
-                    ax.text((g.start + g.end) / 2e3, 1.02 + 0.1 * n, g.gene, ha="center",
+                    ax.text((g.start + g.end) / 2e3, 1.02 + 0.1 * i, g.gene, ha="center",
                             va="bottom", fontsize=6, clip_on=False)
-            for key, tr in tracks.items():
+            for key in draw_order:
+                tr = tracks[key]
                 t = tr[(tr["id"] == contig) & (tr["end"] > x0) & (tr["start"] < x1)]
                 mid = (t["start"] + t["end"]) / 2e3
-                ax.plot(mid, t["score"], color=MODELS[key][1], lw=0.9 if col == 0 else 1.3,
-                        marker="." if col == 1 else None, ms=3,
-                        label=f"{MODELS[key][0]} (hit-window AUROC {auroc[key]:.2f})")
+                main = key == next(iter(tracks))
+                ax.plot(mid, t["score"], color=MODELS[key][1], alpha=1.0 if main else 0.75,
+                        lw=(1.0 if col == 0 else 1.4) * (1.0 if main else 0.7),
+                        marker="." if col == 1 else None, ms=3 if main else 2,
+                        label=f"{MODELS[key][0]} (AUROC {tm[key]['auroc']:.2f})")
             ax.axhline(0.5, color="grey", lw=0.6, ls="--")
             ax.set_xlim(x0 / 1e3, x1 / 1e3)
             ax.set_ylim(0, 1)
@@ -267,12 +382,32 @@ def figure(tracks: dict[str, pd.DataFrame], hits: pd.DataFrame, lengths: dict[st
             if col == 0:
                 ax.set_ylabel("ARG score\n1 − P(non_resistant)", fontsize=8)
             ax.tick_params(labelsize=7)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, 0.955))
+    sub = gs[n, :].subgridspec(1, len(tracks), wspace=0.25)
+    bins = np.linspace(0, 1, 41)
+    for i, (key, tr) in enumerate(tracks.items()):
+        ax = fig.add_subplot(sub[0, i])
+        m = tm[key]
+        ax.hist(tr.loc[tr["nonarg"], "score"], bins=bins, color="grey", alpha=0.7,
+                label=f"non-ARG windows (n={m['nonarg_windows']})")
+        ax.hist(tr.loc[tr["arg"], "score"], bins=bins, color="red", alpha=0.8,
+                label=f"ARG windows (n={m['arg_windows']})")
+        ax.axvline(0.5, color="grey", lw=0.8, ls="--")
+        ax.axvline(m["t_fp1"], color=MODELS[key][1], lw=1.2, ls=":",
+                   label=f"1% FP threshold ({m['t_fp1']:.3f})")
+        ax.set_yscale("log")
+        ax.set_xlim(0, 1)
+        ax.set_title(f"{MODELS[key][0]}: AUROC {m['auroc']:.3f}", fontsize=8, color=MODELS[key][1])
+        ax.set_xlabel("ARG score, all windows of the assembly", fontsize=7)
+        if i == 0:
+            ax.set_ylabel("windows (log)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6, loc="upper center")
+    handles, labels = first.get_legend_handles_labels()
+    fig.legend(handles[::-1], labels[::-1], loc="upper center", ncol=3, fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, 0.965))
     fig.suptitle("S. epidermidis ST14 assembly, 1024-nt windows every 512 nt; red: BLAST hits to "
-                 "ARG-ANNOT (≥80% id., ≥200 nt)", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
+                 "ARG-ANNOT (≥80% id., ≥200 nt); AUROC: ARG vs non-ARG windows", fontsize=9, y=0.985)
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.915, bottom=0.05)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)
     plt.close(fig)
@@ -290,6 +425,7 @@ def md_table(header: list[str], rows: list[list]) -> list[str]:
 
 def report(res: dict) -> str:
     names = {k: MODELS[k][0] for k in res["test"]}
+    names["kmer"] = f"kmer-logreg k-selected (k={res['k']}), C=1"
     out = ["### Data set", "",
            f"- records kept: {res['build']['records_kept']} ({res['build']['task']}); "
            f"left out before build (multi-label): {', '.join(res['multilabel_dropped']) or 'none'}",
@@ -301,19 +437,16 @@ def report(res: dict) -> str:
            + f"; {res['split']['n_groups']} clusters; test genes ≥0.8 identity to train: "
            f"{res['split']['leakage']['test']['share_above_threshold']:.4f}",
            "- chunks (1024/512): " + ", ".join(f"{s} {n}" for s, n in res["chunks"].items()), "",
-           "### k selection (valid split, sequence level)", ""]
-    rows = []
-    for tag in ("kmer", "kmer_rc"):
-        if tag in res["valid"]:
-            for k, v in res["valid"][tag].items():
-                rows.append([names[tag], k, v["f1_macro"], v["mcc"], v["accuracy"],
-                             "←" if int(k) == res["k"][tag] else ""])
-    out += md_table(["model", "k", "valid macro-F1", "valid MCC", "valid accuracy", "chosen"], rows)
+           "### Valid split (sequence level)", ""]
+    rows = [[f"kmer-logreg k={k}, C=1", v["f1_macro"], v["mcc"], v["accuracy"],
+             "← k-selected" if int(k) == res["k"] else ""] for k, v in res["valid"]["kmer"].items()]
+    v = res["valid"]["kmer8c"]
+    rows.append([names["kmer8c"], v["f1_macro"], v["mcc"], v["accuracy"], "track model (fixed)"])
+    out += md_table(["model", "valid macro-F1", "valid MCC", "valid accuracy", ""], rows)
     out += ["", "### Test split (sequence level)", ""]
-    rows = [[names[t], res["k"].get(t, "–"), m["f1_macro"], m["mcc"], m["accuracy"],
-             m["balanced_accuracy"], m["per_class"][NON]["recall"], m["n"]]
-            for t, m in res["test"].items()]
-    out += md_table(["model", "k", "macro-F1", "MCC", "accuracy", "balanced acc.",
+    rows = [[names[t], m["f1_macro"], m["mcc"], m["accuracy"], m["balanced_accuracy"],
+             m["per_class"][NON]["recall"], m["n"]] for t, m in res["test"].items()]
+    out += md_table(["model", "macro-F1", "MCC", "accuracy", "balanced acc.",
                      "non_resistant recall", "n"], rows)
     out += ["", "ARG (any class) vs non_resistant on the same test genes: AUROC of the ARG score "
             "1 − P(non_resistant), and the arg-max call collapsed to ARG / not ARG:", ""]
@@ -321,43 +454,75 @@ def report(res: dict) -> str:
                     [[names[t], b["auroc"], b["mcc"], f"{b['arg_recall']:.3f} (n={b['n_arg']})",
                       f"{b['non_recall']:.3f} (n={b['n_non']})"] for t, b in res["test_binary"].items()])
     out += ["", "Per-class test F1 (support = test genes):", ""]
-    labels = list(next(iter(res["test"].values()))["per_class"])
-    rows = [[c, res["test"][next(iter(res["test"]))]["per_class"][c]["support"]]
+    first = next(iter(res["test"]))
+    labels = list(res["test"][first]["per_class"])
+    rows = [[c, res["test"][first]["per_class"][c]["support"]]
             + [res["test"][t]["per_class"][c]["f1"] for t in res["test"]] for c in labels]
     out += md_table(["class", "support"] + [names[t] for t in res["test"]], rows)
+
+    tm = res["tracks"]
+    any_t = next(iter(tm.values()))
     out += ["", f"### Tracks on {res['assembly']}", "",
             f"BLAST hits (identity ≥ {BLAST_MIN_ID:.0f}%, length ≥ {BLAST_MIN_LEN}, "
-            f"e ≤ {BLAST_EVALUE:g}):", ""]
-    out += md_table(["gene", "contig", "start", "end", "strand", "identity", "aln length"],
-                    [[h["gene"], h["contig"], h["start"], h["end"], h["strand"], h["pident"], h["length"]]
-                     for h in res["hits"]])
-    out += [""]
-    rows = [[names[t], m["windows"], m["hit_windows"], m["auroc"],
-             f"{m['hit_score_ge_0.5']}/{m['hit_windows']}", m["nonhit_score_ge_0.5_share"],
-             f"{m['hit_called_arg']}/{m['hit_windows']}", m["nonhit_called_arg_share"],
-             m["median_score_hit"], m["median_score_nonhit"]] for t, m in res["tracks"].items()]
-    out += md_table(["model", "windows", "hit windows", "AUROC", "hit score ≥ 0.5",
-                     "non-hit score ≥ 0.5 (FP share)", "hit called ARG (arg-max)",
-                     "non-hit called ARG", "median score hit", "median score non-hit"], rows)
+            f"e ≤ {BLAST_EVALUE:g}; 0-based half-open):", ""]
+    out += md_table(["gene", "contig", "start", "end", "strand", "identity", "aln length", "gene GC"],
+                    [[h["gene"], h["contig"], h["start"], h["end"], h["strand"], h["pident"], h["length"],
+                      res["gc_hits"][h["gene"]]] for h in res["hits"]])
+    out += ["", f"Windows: {any_t['windows']}; ARG windows (overlap ≥ {MIN_OVERLAP_SHARE:.0%} of a hit "
+            f"or ≥ {MIN_OVERLAP_NT} nt): {any_t['arg_windows']}; partial overlaps left out: "
+            f"{any_t['partial_windows']}; non-ARG windows: {any_t['nonarg_windows']}. ARG windows per "
+            "gene: " + ", ".join(f"{g['gene']} {g['windows']}" for g in any_t["genes"]) + ".", ""]
+    out += md_table(["model", "AUROC ARG vs non-ARG windows", "median score ARG / non-ARG",
+                     f"threshold at {FP_TARGET:.0%} FP"],
+                    [[names[t], m["auroc"], f"{m['median_score_arg']:.3f} / {m['median_score_nonarg']:.3f}",
+                      m["t_fp1"]] for t, m in tm.items()])
+    out += ["", "Recall and false positives at three operating points (the 1%-FP threshold is set "
+            "on this genome's non-ARG windows, in hindsight):", ""]
+    rows = []
+    for t, m in tm.items():
+        for op, o in m["ops"].items():
+            thr = "–" if o["threshold"] is None else f"{o['threshold']:.3f}"
+            rows.append([names[t], op, thr, f"{o['arg_windows']}/{o['n_arg_windows']}",
+                         f"{o['genes']}/{o['n_genes']}",
+                         f"{o['fp_share']:.4f} ({o['fp']}/{o['n_nonarg']})"])
+    out += md_table(["model", "operating point", "threshold", "ARG windows recalled", "genes recalled",
+                     "FP share of non-ARG windows"], rows)
+    out += ["", "Best ARG window of each gene: score (rank among all windows; non-ARG windows "
+            "scoring higher; arg-max label):", ""]
+    rows = []
+    for i, g in enumerate(any_t["genes"]):
+        rows.append([g["gene"], g["windows"]] + [
+            f"{tm[t]['genes'][i]['max_score']:.3f} ({tm[t]['genes'][i]['rank']}/{tm[t]['windows']}; "
+            f"{tm[t]['genes'][i]['nonarg_above']}; {tm[t]['genes'][i]['label']})" for t in tm])
+    out += md_table(["gene", "ARG windows"] + [names[t] for t in tm], rows)
+    ng = res["negative_groups"]
+    st = res["orf_placement"]
+    out += ["", "Non-ARG windows by the origin of their sequence (S. epidermidis negatives placed in the "
+            f"assembly by exact match: {st['located']}/{st['orfs']}; {st['train']} in train, "
+            f"{st['held_out']} in valid/test); share with score ≥ 0.5 / ≥ the model's 1%-FP "
+            "threshold, and median score:", ""]
+    groups = list(next(iter(ng.values())))
+    rows = []
+    for g in groups:
+        row = [g, ng[next(iter(ng))][g]["n"]]
+        for t in ng:
+            d = ng[t][g]
+            row.append("–" if d["n"] == 0 else f"{d['ge_0.5']:.3f} / {d['ge_t1']:.3f} / {d['median']:.3f}")
+        rows.append(row)
+    out += md_table(["non-ARG windows", "n"] + [names[t] for t in ng], rows)
     gw = res["gc_windows"]
     out += ["", "GC content: " + "; ".join(f"{g} {v['mean']:.3f} ± {v['sd']:.3f} (n={v['n']})"
                                          for g, v in res["gc_training"].items())
-            + f". Windows of the assembly: median GC {gw['median_hit']:.3f} over hits, "
-            f"{gw['median_nonhit']:.3f} elsewhere; AUROC of low GC alone (−GC as the score): "
-            f"{gw['auroc_low_gc']:.3f}."]
-    out += ["", "Best window over each BLAST hit (score, percentile of all windows, arg-max label):", ""]
-    genes = [g["gene"] for g in next(iter(res["gene_ranks"].values()))]
-    ranks = res["gene_ranks"]
-    rows = [[g] + [f"{ranks[t][i]['max_score']:.3f} ({ranks[t][i]['percentile']:.3f}, "
-                   f"{ranks[t][i]['label']})" for t in ranks] for i, g in enumerate(genes)]
-    rows = [r[:1] + [f"{res['gc_hits'][r[0]]:.3f}"] + r[1:] for r in rows]
-    out += md_table(["gene", "gene GC"] + [names[t] for t in res["gene_ranks"]], rows)
-    for t, top in res["top10"].items():
+            + f". Windows of the assembly: median GC {gw['median_arg']:.3f} over ARG windows, "
+            f"{gw['median_nonarg']:.3f} over non-ARG windows; AUROC of low GC alone (−GC as the "
+            f"score): {gw['auroc_low_gc']:.3f}."]
+    for t, m in tm.items():
         out += ["", f"Top-10 windows, {names[t]}:", ""]
-        out += md_table(["contig", "start", "end", "arg-max label", "ARG score", "BLAST hit",
+        out += md_table(["contig", "start", "end", "arg-max label", "ARG score", "ARG window",
                          "rRNA/tRNA"],
                         [[w["id"], w["start"], w["end"], w["label"], w["score"],
-                          "yes" if w["hit"] else "", "yes" if w["rna_gene"] else ""] for w in top])
+                          "yes" if w["arg"] else ("partial" if w["partial"] else ""),
+                          "yes" if w["rna_gene"] else ""] for w in m["top10"]])
     out += ["", f"{res['commands']} seqclass commands, {res['elapsed_s']:.0f} s wall "
             f"({os.cpu_count()} CPUs visible)"]
     return "\n".join(out)
@@ -370,8 +535,6 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0, help="split and training seed")
     ap.add_argument("--threads", type=int, default=2, help="threads for `seqclass split`")
     ap.add_argument("--min-class-size", type=int, default=5)
-    ap.add_argument("--no-rc-variant", action="store_true",
-                    help="skip the reverse-complement-augmented k-mer model")
     ap.add_argument("--figure", type=Path, default=None, help="PNG path (default: outdir)")
     args = ap.parse_args()
 
@@ -391,7 +554,8 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     run = Runner(out)
     t0 = time.time()
-    res: dict = {"seed": args.seed, "min_class_size": args.min_class_size, "assembly": genome.name}
+    res: dict = {"seed": args.seed, "min_class_size": args.min_class_size, "assembly": genome.name,
+                 "track_model": {"k": TRACK_K, "canonical": True, "c": TRACK_C}}
 
     # 1-3: data set and split
     res["multilabel_dropped"] = multiclass_argannot(argannot, out / "argannot.multiclass.fasta")
@@ -404,30 +568,27 @@ def main() -> int:
     res["split"] = load(out / "split.summary.json")
     print("split done", f"{time.time() - t0:.0f} s", flush=True)
 
-    # 4-5: chunks, models, test scores
+    # 4-5: chunks, models, valid and test scores
     run("chunk", "--dataset", "split.parquet", "--window", 1024, "--stride", 512, "--out", "chunks.parquet")
     res["chunks"] = pd.Series(pq.read_table(out / "chunks.parquet", columns=["split"])
                               .column("split").to_pylist()).value_counts().to_dict()
-    variants = {"kmer": "chunks.parquet"}
-    if not args.no_rc_variant:
-        run("chunk", "--dataset", "split.parquet", "--window", 1024, "--stride", 512,
-            "--rc-prob", 0.5, "--seed", args.seed, "--out", "chunks_rc.parquet")
-        variants["kmer_rc"] = "chunks_rc.parquet"
-    res["k"], res["valid"], res["test"], res["test_binary"], model_dirs = {}, {}, {}, {}, {}
-    for tag, chunks in variants.items():
-        res["k"][tag], res["valid"][tag] = select_k(run, chunks, tag, args.seed)
-        model_dirs[tag] = f"models/{tag}_k{res['k'][tag]}"
-        print(f"{tag}: k={res['k'][tag]} chosen on valid", f"{time.time() - t0:.0f} s", flush=True)
+    res["k"], valid_k = select_k(run, args.seed)
+    print(f"k={res['k']} chosen on valid", f"{time.time() - t0:.0f} s", flush=True)
+    run("train", "--dataset", "chunks.parquet", "--model", "kmer-logreg", "--k", TRACK_K, "--canonical",
+        "--c", TRACK_C, "--seed", args.seed, "--out", "models/kmer8c")
+    res["valid"] = {"kmer": valid_k, "kmer8c": valid_scores(run, "models/kmer8c", "kmer8c")}
     run("train", "--dataset", "chunks.parquet", "--model", "gc-logreg", "--seed", args.seed,
         "--out", "models/gc")
-    model_dirs["gc"] = "models/gc"
+    model_dirs = {"kmer8c": "models/kmer8c", "kmer": f"models/kmer_k{res['k']}", "gc": "models/gc"}
+    res["test"], res["test_binary"] = {}, {}
     for tag, model in model_dirs.items():
         run("evaluate", "--model", model, "--dataset", "chunks.parquet", "--split", "test",
             "--out", f"eval/{tag}_test")
         res["test"][tag] = load(out / "eval" / f"{tag}_test" / "metrics.json")
         res["test_binary"][tag] = binary_detection(out / "eval" / f"{tag}_test" / "predictions.tsv")
+    print("models done", f"{time.time() - t0:.0f} s", flush=True)
 
-    # 6-7: tracks and BLAST
+    # 6-7: tracks, BLAST, window labels
     with gzip.open(genome, "rt") as src, open(out / "assembly.fa", "w") as dst:
         shutil.copyfileobj(src, dst)
     from seqclass.io.sequences import read_sequences
@@ -435,32 +596,34 @@ def main() -> int:
     lengths = {c: len(s) for c, s in contigs.items()}
     hits = blast_hits(run, argannot, out / "assembly.fa")
     rna = rna_regions(run, args.data / "genomes")
-    regions = list(zip(hits.contig, hits.start, hits.end))
-    tracks = {}
+    cov, res["orf_placement"] = negative_gene_coverage(sepi, out / "split.parquet", contigs)
+    genes = list(hits["gene"])
+    tracks, per_hit = {}, None
     for tag, model in model_dirs.items():
         run("predict", "--model", model, "--input", str(genome), "--out", f"predictions_{tag}.tsv",
             "--tracks", f"tracks_{tag}.tsv")
         t = pd.read_csv(out / f"tracks_{tag}.tsv", sep="\t")
         t["score"] = 1.0 - t[f"prob_{NON}"]
+        t["arg"], t["partial"], per_hit = window_labels(t, hits)
+        t["nonarg"] = ~(t["arg"] | t["partial"])
         ids, st, en = t["id"].to_numpy(), t["start"].to_numpy(), t["end"].to_numpy()
-        t["hit"] = overlaps(ids, st, en, regions)
         t["rna_gene"] = overlaps(ids, st, en, rna)
+        for group in ("train", "held_out"):
+            t[f"cov_{group}"] = [cov[group][c][a:b].mean() for c, a, b in zip(ids, st, en)]
         tracks[tag] = t
     res["hits"] = hits[["gene", "contig", "start", "end", "strand", "pident", "length"]].to_dict("records")
-    res["tracks"] = {tag: track_metrics(t) for tag, t in tracks.items()}
-    res["gene_ranks"] = {tag: gene_ranks(t, hits) for tag, t in tracks.items()}
-    res["top10"] = {tag: t.sort_values("score", ascending=False).head(10)[
-        ["id", "start", "end", "label", "score", "hit", "rna_gene"]].to_dict("records")
-        for tag, t in tracks.items()}
+    res["tracks"] = {tag: track_metrics(t, per_hit, genes) for tag, t in tracks.items()}
+    res["negative_groups"] = {tag: negative_groups(t, res["tracks"][tag]["t_fp1"])
+                              for tag, t in tracks.items()}
     res["rna_gene_windows"] = int(next(iter(tracks.values()))["rna_gene"].sum())
-    # GC diagnostics: how far does GC alone rank the hit windows, and how do the classes differ
+    # GC diagnostics: how far does GC alone rank the ARG windows, and how do the classes differ
     from sklearn.metrics import roc_auc_score
     t = next(iter(tracks.values()))
     gc = np.array([gc_of(contigs[c][a:b]) for c, a, b in zip(t["id"], t["start"], t["end"])])
-    hit = t["hit"].to_numpy()
-    res["gc_windows"] = {"median_hit": float(np.median(gc[hit])),
-                         "median_nonhit": float(np.median(gc[~hit])),
-                         "auroc_low_gc": float(roc_auc_score(hit, -gc))}
+    pos, neg = t["arg"].to_numpy(), t["nonarg"].to_numpy()
+    res["gc_windows"] = {"median_arg": float(np.median(gc[pos])), "median_nonarg": float(np.median(gc[neg])),
+                         "auroc_low_gc": float(roc_auc_score(np.r_[np.ones(pos.sum()), np.zeros(neg.sum())],
+                                                             np.r_[-gc[pos], -gc[neg]]))}
     res["gc_hits"] = {h.gene: gc_of(contigs[h.contig][h.start:h.end]) for h in hits.itertuples()}
     ds = pq.read_table(out / "dataset.parquet", columns=["sequence", "label", "source"]).to_pandas()
     group = np.where(ds["label"] != NON, "ARG-ANNOT genes", np.where(
@@ -470,7 +633,7 @@ def main() -> int:
     res["gc_training"] = {g: {"n": int(v.size), "mean": float(v.mean()), "sd": float(v.std())}
                           for g, v in ds_gc}
     fig = args.figure or out / "arg_track_s_epidermidis.png"
-    figure(tracks, hits, lengths, {t: m["auroc"] for t, m in res["tracks"].items()}, fig)
+    figure(tracks, hits, lengths, res["tracks"], fig)
 
     res["elapsed_s"] = time.time() - t0
     res["commands"] = run.n
