@@ -20,7 +20,8 @@ NEXTFLOW := PATH=$(abspath $(BIN)):$$PATH $(BIN)/nextflow
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[test,deep]'
 	touch $@
 
 install: $(VENV)/.installed

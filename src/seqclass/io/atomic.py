@@ -2,7 +2,8 @@
 
 A step asks for temporary paths beside its final outputs, writes there, and the
 context manager renames them into place only when the step finished without error.
-On error the temporaries are removed and nothing at the final paths changes.
+On error the temporaries are removed and nothing at the final paths changes (a
+`work_directory` may be kept for the next run to resume from, under a hidden name).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from seqclass.errors import InputError
@@ -22,6 +23,7 @@ class OutputSet:
 
     def __init__(self) -> None:
         self._pending: list[tuple[Path, Path]] = []
+        self._keep: dict[Path, Callable[[Path], bool]] = {}
 
     def file(self, final: str | Path) -> Path:
         final = Path(final)
@@ -36,6 +38,20 @@ class OutputSet:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
         self._pending.append((tmp, final))
+        return tmp
+
+    def work_directory(self, final: str | Path, keep_on_error: Callable[[Path], bool]) -> Path:
+        """A temporary directory with a fixed name, `.NAME.partial` beside `final`, that a
+        killed or failed step leaves behind when `keep_on_error(directory)` says so (a
+        training run's checkpoints), so that the next run can pick up from it. It is
+        committed like `directory()`; an existing one is reused as it is.
+        """
+        final = Path(final)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = work_path(final)
+        tmp.mkdir(exist_ok=True)
+        self._pending.append((tmp, final))
+        self._keep[tmp] = keep_on_error
         return tmp
 
     def commit(self) -> None:
@@ -58,11 +74,19 @@ class OutputSet:
 
     def discard(self) -> None:
         for tmp, _ in self._pending:
+            if tmp in self._keep and tmp.is_dir() and self._keep[tmp](tmp):
+                continue
             if tmp.is_dir():
                 shutil.rmtree(tmp, ignore_errors=True)
             else:
                 tmp.unlink(missing_ok=True)
         self._pending.clear()
+
+
+def work_path(final: str | Path) -> Path:
+    """Where `work_directory(final)` lives."""
+    final = Path(final)
+    return final.with_name(f".{final.name}.partial")
 
 
 def _umask() -> int:

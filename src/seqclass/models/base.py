@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 _REGISTRY: dict[str, type[Classifier]] = {}
+# families that exist but cannot load here → why (e.g. the deep ones without PyTorch)
+UNAVAILABLE: dict[str, str] = {}
 
 
 @dataclass
@@ -39,9 +42,25 @@ class TrainData:
     targets: np.ndarray  # multiclass: (N,) int class index; multilabel: (N, C) 0/1
 
 
+@dataclass
+class TrainContext:
+    """Where an iterative family writes while it trains (checkpoints/, training_log.jsonl, plots).
+
+    `directory` is the model directory being written; the train step keeps it across a killed
+    run so that `resume` can continue from its last checkpoint.
+    """
+
+    directory: Path
+    resume: bool = False
+    data_sha256: str = ""
+
+
 class Classifier(ABC):
     name: ClassVar[str]
     Params: ClassVar[type]
+    # True: `fit` also takes `context=TrainContext` and writes into the model directory as it
+    # trains, and the fitted model carries `training_record` (added to training.json)
+    iterative: ClassVar[bool] = False
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec
@@ -86,6 +105,8 @@ def register(name: str):
 
 def family(name: str) -> type[Classifier]:
     if name not in _REGISTRY:
+        if name in UNAVAILABLE:
+            raise KeyError(f"model family {name!r} {UNAVAILABLE[name]}")
         raise KeyError(f"unknown model family {name!r}; known: {', '.join(family_names())}")
     return _REGISTRY[name]
 

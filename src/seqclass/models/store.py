@@ -6,6 +6,7 @@ Layout (every family):
   model.safetensors  the family's weights
   training.json      seed, package and library versions, training data hash, counts
   training_log.jsonl loss and metrics by step (families that train iteratively; optional)
+  loss.png, metrics.png, checkpoints/   the same families' training curves and checkpoints
 """
 
 from __future__ import annotations
@@ -66,4 +67,7 @@ def load(directory: str | Path) -> Classifier:
         tensors = load_file(str(directory / WEIGHTS))
     except Exception as err:  # safetensors raises its own error types for corrupt headers
         raise InputError(f"cannot read weights ({err})", directory / WEIGHTS) from None
-    return cls.from_tensors(spec, tensors)
+    try:
+        return cls.from_tensors(spec, tensors)
+    except ValueError as err:
+        raise InputError(str(err), directory / WEIGHTS) from None

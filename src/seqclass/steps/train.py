@@ -2,8 +2,11 @@
 
 The model directory holds safetensors weights, config.json (family, alphabet, task,
 window and stride of the chunks it was trained on, the family's parameters),
-labels.json and training.json (seed, versions, a hash of the training data).
-Family options are listed below per family; only the chosen family's are used.
+labels.json and training.json (seed, versions, a hash of the training data). The deep
+families also write checkpoints/, training_log.jsonl, loss.png and metrics.png; while
+they train, the directory is `.OUT.partial` beside OUT, which a killed run leaves
+behind and --resume continues from. Family options are listed below per family (those
+shared by several families once, in their own group); only the chosen family's are used.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +23,12 @@ from seqclass import train as trainer
 from seqclass.config import option
 from seqclass.data.labels import split_label
 from seqclass.errors import InputError
-from seqclass.io.atomic import atomic_outputs
+from seqclass.io.atomic import atomic_outputs, work_path
 from seqclass.io.tables import read_parquet
 from seqclass.models import family, family_names, store
-from seqclass.models.base import ModelSpec
+from seqclass.models.base import UNAVAILABLE, ModelSpec, TrainContext
 from seqclass.steps.common import provenance
+from seqclass.train import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +37,35 @@ log = logging.getLogger(__name__)
 class Config:
     dataset: Path = option("split or chunks Parquet; rows with split=train are used")
     out: Path = option("model directory to write")
-    model: str = option("model family", "kmer-logreg", choices=family_names())
+    model: str = option("model family", "kmer-logreg",
+                        choices=family_names() + sorted(UNAVAILABLE))  # the latter say what is missing
     seed: int = option("random seed", 0)
+    resume: bool = option("continue an interrupted run of the same --out from its last checkpoint "
+                          "(families that checkpoint: the deep ones)", False)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     config.add_arguments(parser, Config)
     seen: set[str] = set()
+    shared: dict[type, list[str]] = {}  # option dataclasses that families' Params extend
+    for name in family_names():
+        for base in reversed(family(name).Params.__mro__[1:]):  # the most general first
+            if dataclasses.is_dataclass(base):
+                shared.setdefault(base, []).append(name)
+    for base, names in shared.items():
+        title = getattr(base, "options_title", base.__name__)
+        group = parser.add_argument_group(f"{title} options ({', '.join(names)})")
+        config.add_arguments(group, base, seen)
     for name in family_names():
         group = parser.add_argument_group(f"{name} options")
         config.add_arguments(group, family(name).Params, seen)
 
 
 def make_config(args: argparse.Namespace) -> tuple[Config, object]:
-    params_cls = family(args.model).Params
+    try:
+        params_cls = family(args.model).Params
+    except KeyError as err:  # a family that cannot load here, e.g. a deep one without PyTorch
+        raise InputError(str(err.args[0])) from None
     return config.from_args(Config, args), config.from_args(params_cls, args)
 
 
@@ -63,12 +83,46 @@ def run(cfg_params: tuple[Config, object]) -> None:
     spec = ModelSpec(family=cfg.model, alphabet=meta["alphabet"], task=meta["task"],
                      labels=classes, window=chunk.get("window"), stride=chunk.get("stride"),
                      params=dataclasses.asdict(params))
-    try:
-        model, record = trainer.fit(spec, train_rows, trainer.rows(table, "valid"), cfg.seed)
-    except ValueError as err:
-        raise InputError(f"{cfg.model}: {err}", cfg.dataset) from None
-    record["dataset"] = str(cfg.dataset)
-    record["provenance"] = meta.get("provenance", []) + [provenance("train", cfg)]
+    cls = family(cfg.model)
     with atomic_outputs([cfg.dataset], [cfg.out]) as outs:
-        store.save(model, outs.directory(cfg.out), record)
+        copied = False
+        if cls.iterative:
+            directory = outs.work_directory(
+                cfg.out, keep_on_error=lambda d: not copied and checkpoint.latest(d) is not None)
+            copied = _prepare_work_directory(directory, cfg)
+        else:
+            directory = outs.directory(cfg.out)
+        try:
+            model, record = trainer.fit(spec, train_rows, trainer.rows(table, "valid"), cfg.seed,
+                                        TrainContext(directory, cfg.resume))
+        except ValueError as err:
+            raise InputError(f"{cfg.model}: {err}", cfg.dataset) from None
+        copied = False  # trained on: keep its checkpoints should a later step fail
+        record["dataset"] = str(cfg.dataset)
+        record["provenance"] = meta.get("provenance", []) + [provenance("train", cfg)]
+        store.save(model, directory, record)
     log.info("%s on %d rows, %d classes → %s", cfg.model, train_rows.num_rows, len(classes), cfg.out)
+
+
+def _prepare_work_directory(directory: Path, cfg: Config) -> bool:
+    """Start clean, or with --resume from the checkpoints of a killed run or of a finished one.
+
+    Returns True when the directory is a copy of the finished model OUT (nothing worth
+    keeping should the step fail before it trains).
+    """
+    if not cfg.resume:
+        if any(directory.iterdir()):
+            log.info("discarding %s, left by an interrupted run (--resume continues it)", directory)
+            shutil.rmtree(directory)
+            directory.mkdir()
+        return False
+    if checkpoint.latest(directory) is None and checkpoint.latest(cfg.out) is not None:
+        # continue a finished model (e.g. with a larger --max-steps); OUT itself stays as it is
+        # until the new run succeeds
+        shutil.rmtree(directory)
+        shutil.copytree(cfg.out, directory)
+        return True
+    if checkpoint.latest(directory) is None:
+        log.info("--resume: no checkpoint in %s or %s; starting from scratch",
+                 work_path(cfg.out), cfg.out)
+    return False

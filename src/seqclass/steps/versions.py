@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import runpy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,14 +20,32 @@ class Config:
     out: Path = option("YAML file to write", Path("versions.yml"))
 
 
-def run(cfg: Config) -> None:
-    versions = library_versions()
+def torch_versions() -> dict[str, str]:
+    """torch's version, and the CUDA version when a GPU is usable ("none" otherwise).
+
+    A CPU-only build says so in torch/version.py, which is read without importing torch
+    (seconds per pipeline task otherwise); a CUDA build is imported to ask for a device.
+    """
+    try:
+        spec = importlib.util.find_spec("torch")
+    except (ImportError, ValueError):
+        return {}
+    if spec is None:
+        return {}
+    version_py = Path(next(iter(spec.submodule_search_locations or []), "")) / "version.py"
+    if version_py.is_file():
+        built = runpy.run_path(str(version_py))
+        if built.get("cuda") is None:
+            return {"torch": str(built["__version__"]), "cuda": "none"}
     try:
         import torch
-
-        versions["torch"] = torch.__version__
-        versions["cuda"] = torch.version.cuda if torch.cuda.is_available() else "none"
     except ImportError:
-        pass
+        return {}
+    return {"torch": str(torch.__version__),  # a TorchVersion, which yaml cannot represent
+            "cuda": str(torch.version.cuda) if torch.cuda.is_available() else "none"}
+
+
+def run(cfg: Config) -> None:
+    versions = {**library_versions(), **torch_versions()}
     with atomic_outputs([], [cfg.out]) as outs:
         outs.file(cfg.out).write_text(yaml.safe_dump({cfg.process: versions}, sort_keys=False))

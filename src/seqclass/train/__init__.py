@@ -1,8 +1,10 @@
 """Turning a dataset table into a fitted model of any registered family.
 
-`prepare` selects the training (and validation) rows and encodes their labels;
+`rows` selects the training (and validation) rows and `encode_targets` their labels;
 `fit` asks the family for a model and returns it with a training record (seed,
-counts, a hash of the training data) for the model directory.
+counts, a hash of the training data) for the model directory. Iterative families
+(the deep ones, trained by train.loop) also get a TrainContext: the model directory
+to write checkpoints and the training log into, and whether to resume.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from seqclass.data.labels import split_label
-from seqclass.models.base import ModelSpec, TrainData, family
+from seqclass.models.base import ModelSpec, TrainContext, TrainData, family
 
 
 def encode_targets(labels: list[str], classes: list[str], task: str) -> np.ndarray:
@@ -47,7 +49,8 @@ def rows(table: pa.Table, split: str) -> pa.Table:
     return table.filter(mask)
 
 
-def fit(spec: ModelSpec, train: pa.Table, valid: pa.Table, seed: int) -> tuple[Any, dict]:
+def fit(spec: ModelSpec, train: pa.Table, valid: pa.Table, seed: int,
+        context: TrainContext | None = None) -> tuple[Any, dict]:
     labels = train.column("label").to_pylist()
     y = encode_targets(labels, spec.labels, spec.task)
     valid_data = None
@@ -58,11 +61,18 @@ def fit(spec: ModelSpec, train: pa.Table, valid: pa.Table, seed: int) -> tuple[A
         valid_data = TrainData(valid.column("sequence").to_pylist(),
                                encode_targets(valid.column("label").to_pylist(), spec.labels,
                                               spec.task))
-    model = family(spec.family).fit(spec, TrainData(train.column("sequence").to_pylist(), y),
-                                    valid_data, seed)
+    sha = data_hash(train)
+    cls = family(spec.family)
+    train_data = TrainData(train.column("sequence").to_pylist(), y)
+    if cls.iterative and context is not None:
+        context.data_sha256 = sha
+        model = cls.fit(spec, train_data, valid_data, seed, context=context)
+    else:
+        model = cls.fit(spec, train_data, valid_data, seed)
     counts = (y.sum(axis=0) if spec.task == "multilabel"
               else np.bincount(y, minlength=len(spec.labels)))
     record = {"seed": seed, "n_train": train.num_rows, "n_valid": valid.num_rows,
               "train_class_counts": dict(zip(spec.labels, map(int, counts))),
-              "train_data_sha256": data_hash(train)}
+              "train_data_sha256": sha}
+    record.update(getattr(model, "training_record", {}))
     return model, record

@@ -1,0 +1,78 @@
+"""`bilstm`: a bidirectional LSTM over embedded tokens, the protein-localisation baseline.
+
+Tokens are residues (--token-k 1) or overlapping k-mers, embedded in --embed-dim; packed
+by length so padding never enters the recurrence; --lstm-layers bidirectional layers of
+--lstm-hidden units per direction; the outputs mean- and max-pooled over each sequence's
+own positions; one linear layer to the class logits. DNA and protein alike.
+
+Weights: `embed.weight` (V, E), `lstm.*` (PyTorch LSTM names), `head.*` (C, 4H).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from seqclass.config import option
+from seqclass.models.base import ModelSpec, register
+from seqclass.models.deep import DeepClassifier
+from seqclass.sequence.encoding import PAD, vocab_size
+from seqclass.train.params import TokenParams
+
+
+@dataclass
+class BiLstmParams(TokenParams):
+    lstm_hidden: int = option("LSTM units per direction", 128)
+    lstm_layers: int = option("stacked bidirectional LSTM layers", 1)
+
+
+@functools.cache
+def _network():
+    """The torch module class, defined on first use so that registering `bilstm` imports no torch."""
+    import torch
+    from torch import nn
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    class BiLstmNet(nn.Module):
+        def __init__(self, vocab: int, n_classes: int, embed: int, hidden: int, layers: int,
+                     dropout: float):
+            super().__init__()
+            self.embed = nn.Embedding(vocab, embed, padding_idx=PAD)
+            self.lstm = nn.LSTM(embed, hidden, num_layers=layers, batch_first=True,
+                                bidirectional=True, dropout=dropout if layers > 1 else 0.0)
+            self.dropout = nn.Dropout(dropout)
+            self.head = nn.Linear(4 * hidden, n_classes)
+
+        def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+            mask = (tokens != PAD)[:, :, None]  # (B, L, 1)
+            x = self.dropout(self.embed(tokens)).float()  # (B, L, E)
+            # the recurrence runs in fp32 under bf16/fp16 autocast: cuDNN's reduced-precision
+            # LSTMs are not available everywhere, and the LSTM is not this network's cost
+            with torch.autocast(x.device.type, enabled=False):
+                packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True,
+                                              enforce_sorted=False)
+                out, _ = self.lstm(packed)
+                out, _ = pad_packed_sequence(out, batch_first=True,
+                                             total_length=tokens.shape[1])  # (B, L, 2H)
+            mean = (out * mask).sum(dim=1) / lengths[:, None].to(out.dtype)  # (B, 2H)
+            top = out.masked_fill(~mask, float("-inf")).amax(dim=1)  # (B, 2H)
+            return self.head(self.dropout(torch.cat([mean, top], dim=1)))  # (B, C)
+
+    return BiLstmNet
+
+
+@register("bilstm")
+class BiLstm(DeepClassifier):
+    Params = BiLstmParams
+
+    @classmethod
+    def check(cls, spec: ModelSpec) -> None:
+        for name in ("embed_dim", "lstm_hidden", "lstm_layers"):
+            if spec.params[name] < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+
+    @classmethod
+    def build(cls, spec: ModelSpec):
+        p = spec.params
+        return _network()(vocab_size(spec.alphabet, cls.token_k(spec)), len(spec.labels),
+                          p["embed_dim"], p["lstm_hidden"], p["lstm_layers"], p["dropout"])

@@ -1,0 +1,119 @@
+"""What the deep families share: token encoding, training on the one loop, batched inference.
+
+A deep family is one module that declares its `Params` (extending `DeepTrainParams` or
+`TokenParams`, so the training flags come with it) and implements `build(spec)`, which
+returns an untrained `torch.nn.Module` mapping
+
+    tokens   # (B, L) int64, 0 = padding after each sequence (sequence.encoding)
+    lengths  # (B,) int64, tokens per sequence, >= 1
+ →  logits   # (B, C) float
+
+Everything else — the training loop (train.loop), checkpoints, inference in eval mode
+without gradients, weights as safetensors — is here and in seqclass.train. This module
+imports PyTorch only inside methods, so registering a deep family is free.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from seqclass.models.base import Classifier, ModelSpec, TrainContext, TrainData
+from seqclass.sequence import encoding
+from seqclass.train.params import DeepTrainParams
+
+if TYPE_CHECKING:
+    import torch
+
+
+class DeepClassifier(Classifier):
+    Params: ClassVar[type] = DeepTrainParams
+    iterative: ClassVar[bool] = True
+    default_token_k: ClassVar[int] = 1
+
+    def __init__(self, spec: ModelSpec, net: torch.nn.Module, training_record: dict | None = None):
+        super().__init__(spec)
+        self.net = net.eval()
+        self.training_record = training_record or {}
+
+    # ------------------------------------------------------------ what a family provides
+
+    @classmethod
+    @abstractmethod
+    def build(cls, spec: ModelSpec) -> torch.nn.Module:
+        """An untrained network for this spec: (tokens (B, L), lengths (B,)) → logits (B, C)."""
+
+    @classmethod
+    def check(cls, spec: ModelSpec) -> None:
+        """Refuse parameters that cannot work, with a ValueError naming the flag."""
+
+    # ------------------------------------------------------------ shared
+
+    @classmethod
+    def token_k(cls, spec: ModelSpec) -> int:
+        return spec.params.get("token_k") or cls.default_token_k
+
+    @classmethod
+    def encode(cls, spec: ModelSpec, sequences: list[str]) -> list[np.ndarray]:
+        return encoding.encode_all(sequences, spec.alphabet, cls.token_k(spec))
+
+    @classmethod
+    def max_tokens(cls, spec: ModelSpec) -> int:
+        """Tokens in a window of --max-len residues; 0 when unlimited."""
+        max_len = spec.params.get("max_len", 0)
+        return max(1, max_len - cls.token_k(spec) + 1) if max_len > 0 else 0
+
+    @classmethod
+    def _check_all(cls, spec: ModelSpec) -> None:
+        p = spec.params
+        if "token_k" in p:  # resolve the family default so config.json records the value used
+            p["token_k"] = cls.token_k(spec)
+            encoding.check_token_k(spec.alphabet, p["token_k"])
+        for name in ("batch_size", "grad_accum"):
+            if p[name] < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        if p["max_steps"] <= 0 and p["epochs"] < 1:
+            raise ValueError("give --epochs of at least 1 or --max-steps")
+        if p["keep_checkpoints"] < 1:
+            raise ValueError("--keep-checkpoints must be at least 1")
+        if not 0 <= p["warmup_ratio"] < 1:
+            raise ValueError("--warmup-ratio must be in [0, 1)")
+        cls.check(spec)
+
+    @classmethod
+    def fit(cls, spec: ModelSpec, train: TrainData, valid: TrainData | None, seed: int,
+            context: TrainContext | None = None) -> DeepClassifier:
+        from seqclass.train.loop import train_network
+
+        cls._check_all(spec)
+        net, record = train_network(cls, spec, train, valid, seed, context)
+        return cls(spec, net, record)
+
+    def logits(self, sequences: list[str]) -> np.ndarray:
+        from seqclass.train.loop import score
+
+        if not sequences:
+            return np.zeros((0, len(self.spec.labels)), dtype=np.float32)
+        p = self.spec.params
+        return score(self.net, self.encode(self.spec, sequences), self.max_tokens(self.spec),
+                     2 * p.get("batch_size", 32), p.get("device", "auto"),
+                     p.get("precision", "auto"))  # (N, C)
+
+    def tensors(self) -> dict[str, np.ndarray]:
+        return {k: (v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()).numpy()
+                for k, v in self.net.state_dict().items()}
+
+    @classmethod
+    def from_tensors(cls, spec: ModelSpec, tensors: dict[str, np.ndarray]) -> DeepClassifier:
+        import torch
+
+        net = cls.build(spec)
+        try:
+            net.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v))
+                                 for k, v in tensors.items()}, strict=True)
+        except RuntimeError as err:
+            raise ValueError(f"weights do not fit a {spec.family} network of these parameters "
+                             f"({str(err).splitlines()[0]})") from None
+        return cls(spec, net)

@@ -1,0 +1,65 @@
+"""`embedding-bag`: the mean of token embeddings, then a small MLP — the fastest deep baseline.
+
+Tokens are overlapping k-mers (--token-k, default 3) or residues (--token-k 1, residue
+composition), embedded in --embed-dim and averaged over each sequence (padding excluded),
+then a hidden layer of --bag-hidden units (0: none) and the class logits. Word-order free,
+like the k-mer models, but with learnt k-mer embeddings. DNA and protein alike.
+
+Weights: `bag.weight` (V, E), `head.*` (C, E) or (H, E) and (C, H).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from seqclass.config import option
+from seqclass.models.base import ModelSpec, register
+from seqclass.models.deep import DeepClassifier
+from seqclass.sequence.encoding import PAD, vocab_size
+from seqclass.train.params import TokenParams
+
+
+@dataclass
+class EmbeddingBagParams(TokenParams):
+    bag_hidden: int = option("units of the hidden layer after the bag; 0: a linear head", 128)
+
+
+@functools.cache
+def _network():
+    """The torch module class, defined on first use so that registering the family imports no torch."""
+    import torch
+    from torch import nn
+
+    class EmbeddingBagNet(nn.Module):
+        def __init__(self, vocab: int, n_classes: int, embed: int, hidden: int, dropout: float):
+            super().__init__()
+            # padding_idx: the PAD token is left out of each bag's mean
+            self.bag = nn.EmbeddingBag(vocab, embed, mode="mean", padding_idx=PAD)
+            if hidden > 0:
+                self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(embed, hidden), nn.ReLU(),
+                                          nn.Dropout(dropout), nn.Linear(hidden, n_classes))
+            else:
+                self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(embed, n_classes))
+
+        def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+            return self.head(self.bag(tokens))  # (B, L) → (B, E) → (B, C)
+
+    return EmbeddingBagNet
+
+
+@register("embedding-bag")
+class EmbeddingBag(DeepClassifier):
+    Params = EmbeddingBagParams
+    default_token_k = 3
+
+    @classmethod
+    def check(cls, spec: ModelSpec) -> None:
+        if spec.params["embed_dim"] < 1 or spec.params["bag_hidden"] < 0:
+            raise ValueError("--embed-dim must be at least 1 and --bag-hidden at least 0")
+
+    @classmethod
+    def build(cls, spec: ModelSpec):
+        p = spec.params
+        return _network()(vocab_size(spec.alphabet, cls.token_k(spec)), len(spec.labels),
+                          p["embed_dim"], p["bag_hidden"], p["dropout"])

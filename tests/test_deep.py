@@ -1,0 +1,438 @@
+"""Deep families on the shared training loop: train, evaluate and predict through the CLI,
+multilabel, resume after a kill, checkpoints without pickle, reverse-complement averaging,
+and the linear families' independence from PyTorch.
+
+The networks are tiny and train for a few dozen steps on one CPU thread, so the module runs
+in seconds; the planted motifs of conftest are easy enough that the CNN finds them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from conftest import listing, ok, run
+from safetensors.numpy import load_file
+
+from seqclass.train import batching
+
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
+needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed "
+                                 "(pip install 'seqclass[deep]')")
+REPO = Path(__file__).resolve().parents[1]
+FAMILIES = ("cnn", "bilstm", "embedding-bag", "transformer")
+
+SMALL = {
+    "cnn": ["--channels", "32", "--conv-layers", "2", "--kernel-size", "9"],
+    "bilstm": ["--embed-dim", "16", "--lstm-hidden", "16"],
+    "embedding-bag": ["--embed-dim", "16", "--bag-hidden", "16"],
+    "transformer": ["--embed-dim", "32", "--heads", "4", "--ff-dim", "64", "--encoder-layers", "1"],
+}
+# (case, family, dataset attribute of the pipeline fixture, extra flags); only the CNN trains long
+# enough to learn, the others check the plumbing (and --max-len cropping and windowed scoring)
+CASES = [
+    ("cnn", "cnn", "split", ["--max-steps", "60", "--eval-every", "20"]),
+    ("transformer", "transformer", "split", ["--max-len", "100"]),
+    ("bilstm-dna", "bilstm", "split", ["--max-len", "100"]),
+    ("bilstm-protein", "bilstm", "protein_dataset", []),
+    ("embedding-bag-protein", "embedding-bag", "protein_dataset", ["--token-k", "2"]),
+]
+STEPS = ["--max-steps", "20", "--eval-every", "10", "--batch-size", "16", "--lr", "5e-3"]
+# a subprocess sees one CPU thread too; see one_thread()
+ONE_THREAD_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny networks gain nothing from threads, and OpenMP spinning on shared cores costs 100x."""
+    if not HAVE_TORCH:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def deep_models(pipeline, tmp_path_factory) -> dict[str, Path]:
+    """Each case trained once, evaluated and predicted; tests read, never change, these."""
+    if not HAVE_TORCH:
+        pytest.skip("PyTorch is not installed")
+    root = tmp_path_factory.mktemp("deep")
+    for case, fam, data, extra in CASES:
+        ok("train", "--dataset", getattr(pipeline, data), "--model", fam, "--out", root / case,
+           *SMALL[fam], *STEPS, *extra)  # later flags win
+        ok("evaluate", "--model", root / case, "--dataset", getattr(pipeline, data),
+           "--out", root / f"{case}.eval")
+        inputs = pipeline.long_fasta if data == "split" else pipeline.root / "kinase.faa"
+        ok("predict", "--model", root / case, "--input", inputs, "--out", root / f"{case}.tsv")
+    return {case: root / case for case, *_ in CASES}
+
+
+def log_records(model: Path) -> list[dict]:
+    return [json.loads(line) for line in (model / "training_log.jsonl").read_text().splitlines()]
+
+
+# ---------------------------------------------------------------- train, evaluate, predict
+
+@needs_torch
+@pytest.mark.parametrize("case, fam, data, extra", CASES, ids=[c[0] for c in CASES])
+def test_model_directory(deep_models, pipeline, case, fam, data, extra):
+    model = deep_models[case]
+    names = {p.name for p in model.iterdir()}
+    assert names == {"config.json", "labels.json", "model.safetensors", "training.json",
+                     "training_log.jsonl", "loss.png", "metrics.png", "checkpoints"}
+    for png in ("loss.png", "metrics.png"):
+        assert (model / png).read_bytes().startswith(b"\x89PNG")
+    config = json.loads((model / "config.json").read_text())
+    assert config["family"] == fam
+    assert config["alphabet"] == ("dna" if data == "split" else "protein")
+    params = config["params"]
+    steps = 60 if fam == "cnn" else 20
+    assert params["max_steps"] == steps and params["batch_size"] == 16
+    if fam != "cnn":
+        assert params["token_k"] == (2 if "--token-k" in extra else 1)  # the family default
+    loop = json.loads((model / "training.json").read_text())["training_loop"]
+    assert loop["steps"] == steps and loop["device"] == "cpu" and loop["precision"] == "fp32"
+    assert loop["resumed_from_step"] is None
+
+    records = log_records(model)
+    assert [r["step"] for r in records] == ([20, 40, 60] if fam == "cnn" else [10, 20])
+    for r in records:
+        assert isinstance(r["train_loss"], float) and r["lr"] >= 0
+        if data == "split":  # a validation split: validation loss and metrics
+            assert {"valid_loss", "valid_accuracy", "valid_mcc", "valid_f1_macro",
+                    "valid_balanced_accuracy"} <= set(r)
+        else:
+            assert not any(k.startswith("valid_") for k in r)
+    assert [p.name for p in (model / "checkpoints").iterdir()] == [f"step-{steps:08d}"]
+
+    metrics = json.loads((model.with_name(f"{case}.eval") / "metrics.json").read_text())
+    assert metrics["family"] == fam and metrics["task"] == "multiclass"
+    for key in ("accuracy", "balanced_accuracy", "mcc", "f1_macro", "roc_auc", "pr_auc",
+                "confusion_matrix", "per_class"):
+        assert key in metrics
+    preds = pd.read_csv(model.with_name(f"{case}.tsv"), sep="\t")
+    labels = json.loads((model / "labels.json").read_text())
+    assert list(preds.columns) == ["id", "label", *(f"prob_{c}" for c in labels)]
+    np.testing.assert_allclose(preds[[f"prob_{c}" for c in labels]].sum(axis=1), 1.0, atol=1e-5)
+
+
+@needs_torch
+def test_cnn_finds_the_planted_motifs(deep_models):
+    metrics = json.loads((deep_models["cnn"].with_name("cnn.eval") / "metrics.json").read_text())
+    assert metrics["n"] >= 10
+    assert metrics["accuracy"] >= 0.8, metrics  # chance is 0.5
+    assert metrics["mcc"] >= 0.6, metrics
+    preds = pd.read_csv(deep_models["cnn"].with_name("cnn.tsv"), sep="\t").set_index("id")
+    assert preds.loc["long_pos", "label"] == "pos" and preds.loc["long_neg", "label"] == "neg"
+
+
+@needs_torch
+def test_loading_a_model_gives_the_training_logits(deep_models, pipeline):
+    """from_tensors rebuilds the same network: the evaluation's probabilities are reproducible."""
+    from seqclass.models import store
+    from seqclass.models.base import to_probabilities
+
+    model = store.load(deep_models["transformer"])
+    table = pq.read_table(pipeline.split).to_pandas()
+    test = table[table["split"] == "test"]
+    probs = to_probabilities(model.logits(list(test["sequence"])), "multiclass")
+    evaluated = pd.read_csv(deep_models["transformer"].with_name("transformer.eval") /
+                            "predictions.tsv", sep="\t").set_index("id")
+    np.testing.assert_allclose(probs[:, 1], evaluated.loc[list(test["id"]), "prob_pos"],
+                               rtol=1e-4, atol=1e-5)
+    # batching does not change a sequence's logits (padding is masked)
+    one = model.logits([test["sequence"].iloc[0]])
+    np.testing.assert_allclose(one[0], model.logits(list(test["sequence"]))[0], rtol=1e-4, atol=1e-5)
+
+
+@needs_torch
+def test_multilabel(pipeline, tmp_path):
+    out = tmp_path / "m"
+    ok("train", "--dataset", pipeline.multilabel_split, "--model", "embedding-bag", "--out", out,
+       "--token-k", "6", "--embed-dim", "16", "--bag-hidden", "0", "--max-steps", "40",
+       "--batch-size", "8", "--lr", "0.05", "--eval-every", "20", "--early-stop-metric", "f1_macro")
+    assert json.loads((out / "config.json").read_text())["task"] == "multilabel"
+    assert all("valid_f1_macro" in r for r in log_records(out))
+    ok("evaluate", "--model", out, "--dataset", pipeline.multilabel_split, "--out", tmp_path / "e")
+    metrics = json.loads((tmp_path / "e" / "metrics.json").read_text())
+    assert metrics["task"] == "multilabel" and "hamming_loss" in metrics
+    assert set(metrics["per_class"]) == {"A", "B", "C"}
+    assert metrics["f1_macro"] > 0.5, metrics  # A and B are single planted 6-mers
+
+
+@needs_torch
+def test_weighted_sampler_and_gradient_accumulation(pipeline, tmp_path):
+    ok("train", "--dataset", pipeline.split, "--model", "embedding-bag", "--out", tmp_path / "m",
+       "--embed-dim", "8", "--bag-hidden", "0", "--epochs", "2", "--batch-size", "4",
+       "--grad-accum", "3", "--sampler", "weighted", "--schedule", "linear", "--warmup-ratio", "0")
+    loop = json.loads((tmp_path / "m" / "training.json").read_text())["training_loop"]
+    n_train = json.loads((tmp_path / "m" / "training.json").read_text())["n_train"]
+    steps_per_epoch = math.ceil(math.ceil(n_train / 4) / 3)
+    assert loop["steps"] == 2 * steps_per_epoch and loop["effective_batch_size"] == 12
+    assert [r["step"] for r in log_records(tmp_path / "m")] == [steps_per_epoch, 2 * steps_per_epoch]
+
+
+@needs_torch
+def test_early_stopping_keeps_the_best_step(pipeline, tmp_path):
+    """With --lr 0 nothing improves after the first evaluation: patience 2 stops at the third."""
+    ok("train", "--dataset", pipeline.split, "--model", "embedding-bag", "--out", tmp_path / "m",
+       "--embed-dim", "8", "--batch-size", "8", "--max-steps", "50", "--eval-every", "2",
+       "--lr", "0", "--early-stop-metric", "loss", "--patience", "2")
+    loop = json.loads((tmp_path / "m" / "training.json").read_text())["training_loop"]
+    assert loop["stopped_early"] is True and loop["steps"] == 6 and loop["best_step"] == 2
+    assert [r["step"] for r in log_records(tmp_path / "m")] == [2, 4, 6]
+    assert loop["best_value"] == log_records(tmp_path / "m")[0]["valid_loss"]
+
+
+# ---------------------------------------------------------------- resume after a kill
+
+@needs_torch
+def test_resume_after_kill_matches_an_uninterrupted_run(pipeline, tmp_path):
+    args = ["train", "--dataset", str(pipeline.split), "--model", "cnn", *SMALL["cnn"],
+            "--max-steps", "12", "--batch-size", "8", "--grad-accum", "2", "--eval-every", "2",
+            "--checkpoint-every", "4", "--keep-checkpoints", "2", "--dropout", "0.3"]
+    ok(*args, "--out", tmp_path / "whole")
+
+    killed = tmp_path / "killed"
+    proc = subprocess.run([sys.executable, "-m", "seqclass", *args, "--out", str(killed)],
+                          env={**ONE_THREAD_ENV, "SEQCLASS_TEST_KILL_AT_STEP": "7"},
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == -9, proc.stderr  # SIGKILL: no clean-up ran
+    partial = tmp_path / ".killed.partial"
+    assert not killed.exists() and partial.is_dir()
+    assert sorted(p.name for p in (partial / "checkpoints").iterdir()) == \
+        ["step-00000004"]  # step 8 never came
+    assert [r["step"] for r in log_records(partial)] == [2, 4, 6]  # 6: after the checkpoint
+
+    ok(*args, "--out", killed, "--resume")
+    assert not partial.exists()
+    assert sorted(p.name for p in (killed / "checkpoints").iterdir()) == \
+        ["step-00000008", "step-00000012"]
+    loop = json.loads((killed / "training.json").read_text())["training_loop"]
+    assert loop["steps"] == 12 and loop["resumed_from_step"] == 4
+    whole_log, resumed_log = log_records(tmp_path / "whole"), log_records(killed)
+    assert [r["step"] for r in resumed_log] == [r["step"] for r in whole_log] == [2, 4, 6, 8, 10, 12]
+    for a, b in zip(whole_log, resumed_log):
+        for key in ("train_loss", "valid_loss", "lr"):
+            assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-7), (a, b)
+    whole = load_file(str(tmp_path / "whole" / "model.safetensors"))
+    resumed = load_file(str(killed / "model.safetensors"))
+    assert whole.keys() == resumed.keys()
+    for name in whole:
+        np.testing.assert_allclose(whole[name], resumed[name], rtol=1e-5, atol=1e-6)
+
+
+@needs_torch
+def test_resume_continues_a_finished_model(pipeline, tmp_path):
+    out = tmp_path / "m"
+    base = ["train", "--dataset", pipeline.split, "--model", "embedding-bag", "--out", out,
+            "--embed-dim", "8", "--batch-size", "16", "--eval-every", "3"]
+    ok(*base, "--max-steps", "6")
+    ok(*base, "--max-steps", "9", "--resume")
+    loop = json.loads((out / "training.json").read_text())["training_loop"]
+    assert loop["steps"] == 9 and loop["resumed_from_step"] == 6
+    assert [r["step"] for r in log_records(out)] == [3, 6, 9]
+    # without --resume the same command starts over
+    ok(*base, "--max-steps", "3")
+    assert [r["step"] for r in log_records(out)] == [3]
+
+
+@needs_torch
+def test_resume_refuses_other_data(pipeline, tmp_path):
+    out = tmp_path / "m"
+    small = ["--model", "embedding-bag", "--embed-dim", "8", "--max-steps", "2", "--out", out]
+    ok("train", "--dataset", pipeline.split, *small)
+    before = (out / "model.safetensors").read_bytes()
+    assert run("train", "--dataset", pipeline.chunks, *small, "--resume") == 1
+    assert (out / "model.safetensors").read_bytes() == before
+    assert listing(tmp_path) == {"m", *(f"m/{p}" for p in listing(out))}  # no .m.partial
+
+
+# ---------------------------------------------------------------- no pickle
+
+@needs_torch
+def test_no_pickle_in_model_or_checkpoints(deep_models):
+    for model in deep_models.values():
+        files = [p for p in model.rglob("*") if p.is_file()]
+        assert any("checkpoints" in p.parts for p in files)
+        for path in files:
+            assert path.suffix not in (".pt", ".pth", ".pkl", ".pickle", ".joblib", ".bin", ".ckpt")
+            data = path.read_bytes()
+            assert not data.startswith(b"PK\x03\x04"), f"{path} looks like a torch.save zip"
+            if path.suffix == ".safetensors":
+                # 8-byte header length, then the JSON header (a length of 896 starts with 0x80)
+                assert data[8:9] == b"{", path
+                assert load_file(str(path))  # readable by safetensors alone
+                continue
+            assert not data.startswith(b"\x80"), f"{path} looks like a pickle"
+            if path.suffix in (".json", ".jsonl"):
+                for line in data.decode().splitlines() if path.suffix == ".jsonl" else [data]:
+                    json.loads(line)
+            else:
+                assert path.suffix == ".png", path
+        (ckpt,) = (model / "checkpoints").iterdir()
+        assert {"model.safetensors", "optimizer.safetensors", "rng.safetensors",
+                "state.json"} <= {p.name for p in ckpt.iterdir()}
+        state = json.loads((ckpt / "state.json").read_text())
+        assert ckpt.name == f"step-{state['step']:08d}" and state["optimizer"]["param_groups"]
+
+
+@needs_torch
+def test_outputs_match_docs_formats(deep_models):
+    """docs/formats.md documents every key and tensor of a deep model directory, both ways."""
+    from test_formats import FORMATS, check_columns, check_json, parse, read_json
+
+    doc = parse(FORMATS.read_text())
+    for case, model in deep_models.items():
+        tags = frozenset({"valid"}) if "protein" not in case else frozenset()
+        for name in ("config.json", "labels.json"):
+            check_json(doc[f"model/{name}"], read_json(model / name), f"{case}/{name}")
+        check_json(doc["model/training.json"], read_json(model / "training.json"),
+                   f"{case}/training.json", frozenset({"deep"}))
+        tensors = load_file(str(model / "model.safetensors"))
+        check_columns(doc["model/model.safetensors (deep families)"],
+                      {k: str(v.dtype) for k, v in tensors.items()}, f"{case}/model.safetensors",
+                      text=False)
+        for line in (model / "training_log.jsonl").read_text().splitlines():
+            check_json(doc["model/training_log.jsonl"], json.loads(line, parse_constant=float),
+                       f"{case}/training_log.jsonl", tags)
+            assert "NaN" not in line and "Infinity" not in line, line
+        (ckpt,) = (model / "checkpoints").iterdir()
+        check_json(doc["model/checkpoints/step-<N>/state.json"], read_json(ckpt / "state.json"),
+                   f"{case}/{ckpt.name}/state.json")
+        optimizer = load_file(str(ckpt / "optimizer.safetensors"))
+        check_columns(doc["model/checkpoints/step-<N>/optimizer.safetensors"],
+                      {k: str(v.dtype) for k, v in optimizer.items()}, f"{case}/optimizer", text=False)
+
+
+# ---------------------------------------------------------------- reverse-complement averaging
+
+@needs_torch
+def test_rc_average_scores_both_strands_alike(pipeline, deep_models, tmp_path):
+    from seqclass.models import store
+    from seqclass.sequence.alphabet import reverse_complement
+
+    ok("train", "--dataset", pipeline.split, "--model", "cnn", *SMALL["cnn"], "--rc-average",
+       "--max-steps", "10", "--batch-size", "16", "--out", tmp_path / "rc")
+    model = store.load(tmp_path / "rc")
+    assert model.spec.params["rc_average"] is True
+    seqs = pq.read_table(pipeline.split).column("sequence").to_pylist()[:24] + ["ACGTNNACGTA", "A"]
+    np.testing.assert_allclose(model.logits(seqs), model.logits([reverse_complement(s) for s in seqs]),
+                               rtol=1e-5, atol=1e-6)
+    plain = store.load(deep_models["cnn"])
+    assert not np.allclose(plain.logits(seqs), plain.logits([reverse_complement(s) for s in seqs]))
+
+
+@needs_torch
+def test_bad_deep_options_fail_cleanly(pipeline, tmp_path, capsys):
+    cases = [(["--model", "cnn", "--rc-average"], pipeline.protein_dataset, "--rc-average needs DNA"),
+             (["--model", "cnn", "--precision", "fp16", "--device", "cpu"], pipeline.split, "fp16"),
+             (["--model", "transformer", "--embed-dim", "30", "--heads", "4"], pipeline.split,
+              "--heads 4 must divide"),
+             (["--model", "embedding-bag", "--token-k", "9"], pipeline.protein_dataset, "--token-k 9")]
+    for flags, dataset, message in cases:
+        assert run("train", "--dataset", dataset, *flags, "--max-steps", "1",
+                   "--out", tmp_path / "m") == 1
+        assert message in capsys.readouterr().err
+    assert listing(tmp_path) == set()  # no model, no .m.partial left behind
+
+
+# ---------------------------------------------------------------- registry and flags
+
+@needs_torch
+def test_help_lists_deep_families_and_training_flags(capsys):
+    with pytest.raises(SystemExit):
+        run("train", "--help")
+    out = capsys.readouterr().out
+    assert "deep training options (bilstm, cnn, embedding-bag, transformer)" in out
+    for flag in ("--epochs", "--max-steps", "--grad-accum", "--warmup-ratio", "--schedule",
+                 "--clip-norm", "--sampler", "--early-stop-metric", "--patience", "--eval-every",
+                 "--eval-max-samples", "--checkpoint-every", "--precision", "--device", "--resume",
+                 "--rc-average", "--token-k", "--positions"):
+        assert flag in out, flag
+    for fam in FAMILIES:
+        assert f"{fam} options" in out
+
+
+@needs_torch
+def test_shared_flags_have_one_default():
+    """Families share one argparse flag per field name, so a shared name needs one default."""
+    from seqclass.models import family, family_names
+
+    seen: dict[str, tuple[str, object]] = {}
+    for name in family_names():
+        for f in dataclasses.fields(family(name).Params):
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            if f.name in seen:
+                assert seen[f.name][1] == default, (f.name, seen[f.name][0], name)
+            seen.setdefault(f.name, (name, default))
+
+
+def test_linear_families_never_import_torch(pipeline, tmp_path):
+    """kmer-logreg trains, evaluates and predicts with PyTorch blocked, and without importing it
+    where it is installed; the deep families then say what to install."""
+    script = f"""
+import sys
+from seqclass.cli import main
+out = {str(tmp_path)!r}
+assert main(["train", "--dataset", {str(pipeline.split)!r}, "--model", "kmer-logreg",
+             "--k", "4", "--out", out + "/m"]) == 0
+assert main(["predict", "--model", out + "/m", "--input", {str(pipeline.long_fasta)!r},
+             "--out", out + "/p.tsv"]) == 0
+assert "torch" not in sys.modules, "a linear family imported torch"
+if sys.argv[1] == "blocked":
+    assert main(["train", "--dataset", {str(pipeline.split)!r}, "--model", "cnn",
+                 "--out", out + "/c"]) == 1
+print("ok")
+"""
+    block = ("import sys\nclass Block:\n    def find_spec(self, name, path=None, target=None):\n"
+             "        if name.split('.')[0] == 'torch':\n"
+             "            raise ModuleNotFoundError('No module named ' + repr(name))\n"
+             "sys.meta_path.insert(0, Block())\n")
+    for mode in ("installed", "blocked"):
+        code = (block if mode == "blocked" else "") + script
+        proc = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True,
+                              timeout=120, cwd=REPO, env=ONE_THREAD_ENV)
+        assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+        if mode == "blocked":
+            assert "needs PyTorch" in proc.stderr
+
+
+# ---------------------------------------------------------------- batching (no torch)
+
+def test_epoch_plan_buckets_by_length():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(10, 1000, size=1003)
+    batches = batching.plan_epoch(len(lengths), lengths, 32, batching.epoch_rng(0, 0))
+    assert len(batches) == -(-1003 // 32)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(1003))
+    assert sum(len(b) < 32 for b in batches) == 1
+    spread = np.mean([np.ptp(lengths[b]) for b in batches])
+    assert spread < 0.2 * np.ptp(lengths)  # sorted within pools: little padding
+    again = batching.plan_epoch(len(lengths), lengths, 32, batching.epoch_rng(0, 0))
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again))  # a resumed run's plan
+    tokens, lens = batching.pad([np.arange(1, 6), np.arange(1, 3)])
+    assert tokens.tolist() == [[1, 2, 3, 4, 5], [1, 2, 0, 0, 0]] and lens.tolist() == [5, 2]
+
+
+def test_weighted_sampling_balances_classes():
+    targets = np.array([0] * 90 + [1] * 10)
+    p = batching.inverse_frequency(targets, "multiclass")
+    assert p[:90].sum() == pytest.approx(0.5) and p[90:].sum() == pytest.approx(0.5)
+    multi = np.array([[1, 0], [1, 0], [1, 1], [0, 0]])
+    assert batching.inverse_frequency(multi, "multilabel").sum() == pytest.approx(1.0)
