@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test,deep]'
+	$(BIN)/pip install -q -e '.[test,deep,hf]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -93,7 +93,7 @@ def log_records(model: Path) -> list[dict]:
 def test_model_directory(deep_models, pipeline, case, fam, data, extra):
     model = deep_models[case]
     names = {p.name for p in model.iterdir()}
-    assert names == {"config.json", "labels.json", "model.safetensors", "training.json",
+    assert names == {"config.json", "labels.json", "model.safetensors", "training.json", "ood.json",
                      "training_log.jsonl", "loss.png", "metrics.png", "checkpoints"}
     for png in ("loss.png", "metrics.png"):
         assert (model / png).read_bytes().startswith(b"\x89PNG")
@@ -127,7 +127,7 @@ def test_model_directory(deep_models, pipeline, case, fam, data, extra):
         assert key in metrics
     preds = pd.read_csv(model.with_name(f"{case}.tsv"), sep="\t")
     labels = json.loads((model / "labels.json").read_text())
-    assert list(preds.columns) == ["id", "label", *(f"prob_{c}" for c in labels)]
+    assert list(preds.columns) == ["id", "label", *(f"prob_{c}" for c in labels), "ood_score", "ood"]
     np.testing.assert_allclose(preds[[f"prob_{c}" for c in labels]].sum(axis=1), 1.0, atol=1e-5)
 
 
@@ -304,6 +304,7 @@ def test_outputs_match_docs_formats(deep_models):
             check_json(doc[f"model/{name}"], read_json(model / name), f"{case}/{name}")
         check_json(doc["model/training.json"], read_json(model / "training.json"),
                    f"{case}/training.json", frozenset({"deep"}))
+        check_json(doc["model/ood.json"], read_json(model / "ood.json"), f"{case}/ood.json")
         tensors = load_file(str(model / "model.safetensors"))
         check_columns(doc["model/model.safetensors (deep families)"],
                       {k: str(v.dtype) for k, v in tensors.items()}, f"{case}/model.safetensors",
@@ -359,7 +360,8 @@ def test_help_lists_deep_families_and_training_flags(capsys):
     with pytest.raises(SystemExit):
         run("train", "--help")
     out = capsys.readouterr().out
-    assert "deep training options (bilstm, cnn, embedding-bag, transformer)" in out
+    group = next(line for line in out.splitlines() if line.startswith("deep training options ("))
+    assert set(FAMILIES) <= set(group.split("(", 1)[1].rstrip("):").split(", "))  # and others
     for flag in ("--epochs", "--max-steps", "--grad-accum", "--warmup-ratio", "--schedule",
                  "--clip-norm", "--sampler", "--early-stop-metric", "--patience", "--eval-every",
                  "--eval-max-samples", "--checkpoint-every", "--precision", "--device", "--resume",

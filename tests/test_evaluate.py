@@ -13,7 +13,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 METRIC_KEYS = ["accuracy", "balanced_accuracy", "mcc", "f1_macro", "f1_micro", "f1_weighted",
                "precision_macro", "recall_macro", "specificity", "roc_auc", "pr_auc", "per_class",
                "confusion_matrix"]
-EVAL_FILES = {"metrics.json", "predictions.tsv", "confusion_matrix.png", "roc.png", "pr.png"}
+EVAL_FILES = {"metrics.json", "predictions.tsv", "confusion_matrix.png", "roc.png", "pr.png",
+              "abstain.tsv"}
 
 
 def metrics_of(directory):

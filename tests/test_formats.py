@@ -27,7 +27,7 @@ SECTIONS = [
     "split.summary.json", "chunks.parquet", "seqclass metadata", "model/config.json",
     "model/labels.json", "model/model.safetensors (kmer-logreg)",
     "model/model.safetensors (gc-logreg)", "model/training.json", "eval/metrics.json",
-    "eval/predictions.tsv", "predictions.tsv", "tracks.tsv",
+    "eval/predictions.tsv", "predictions.tsv", "tracks.tsv", "model/ood.json", "eval/abstain.tsv",
 ]
 TABLE_TYPES = {"string", "int64", "float64", "bool"}
 TENSOR_TYPES = {"float32", "float64", "int64"}
@@ -323,6 +323,7 @@ def test_model_directory(doc, pipeline, which):
     check_json(doc["model/labels.json"], read_json(model / "labels.json"), f"{which}/labels.json")
     check_json(doc["model/training.json"], read_json(model / "training.json"),
                f"{which}/training.json")
+    check_json(doc["model/ood.json"], read_json(model / "ood.json"), f"{which}/ood.json")
     config = read_json(model / "config.json")
     section = doc[f"model/model.safetensors ({config['family']})"]
     tensors = load_file(str(model / "model.safetensors"))
@@ -343,6 +344,12 @@ def test_evaluation_predictions(doc, pipeline, outputs):
     for path in (pipeline.evaluation / "predictions.tsv", outputs / "multi_eval" / "predictions.tsv",
                  outputs / "window_eval" / "predictions.tsv"):
         check_columns(doc["eval/predictions.tsv"], tsv_columns(path), str(path), text=True)
+
+
+def test_abstain_tsv(doc, pipeline, outputs):
+    for path in (pipeline.evaluation / "abstain.tsv", outputs / "multi_eval" / "abstain.tsv",
+                 outputs / "window_eval" / "abstain.tsv"):
+        check_columns(doc["eval/abstain.tsv"], tsv_columns(path), str(path), text=True)
 
 
 def test_predictions(doc, outputs):

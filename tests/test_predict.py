@@ -22,7 +22,7 @@ def test_tsv_output(tmp_path, pipeline):
     ok("predict", "--model", pipeline.model, "--input", pipeline.fastas["pos"],
        pipeline.fastas["neg"], "--out", out)
     preds = tsv(out)
-    assert list(preds.columns) == ["id", "label", "prob_neg", "prob_pos"]
+    assert list(preds.columns) == ["id", "label", "prob_neg", "prob_pos", "ood_score", "ood"]
     assert list(preds["id"]) == [f"pos{i}" for i in range(40)] + [f"neg{i}" for i in range(40)]
     assert ((preds["prob_neg"] + preds["prob_pos"]) - 1).abs().max() < 1e-4
     truth = preds["id"].str.extract(r"^([a-z]+)")[0]
@@ -33,7 +33,7 @@ def test_parquet_output(tmp_path, pipeline):
     out = tmp_path / "pred.parquet"
     ok("predict", "--model", pipeline.model, "--input", pipeline.fastas["pos"], "--out", out)
     table = pq.read_table(out)
-    assert table.column_names == ["id", "label", "prob_neg", "prob_pos"]
+    assert table.column_names == ["id", "label", "prob_neg", "prob_pos", "ood_score", "ood"]
     assert table.num_rows == 40
     ok("predict", "--model", pipeline.model, "--input", pipeline.fastas["pos"],
        "--out", tmp_path / "pred.tsv")
@@ -57,7 +57,8 @@ def test_tracks(tmp_path, pipeline):
     ok("predict", "--model", pipeline.chunk_model, "--input", pipeline.long_fasta, "--out", out,
        "--tracks", tracks)
     rows = tsv(tracks)
-    assert list(rows.columns) == ["id", "start", "end", "label", "prob_neg", "prob_pos"]
+    assert list(rows.columns) == ["id", "start", "end", "label", "prob_neg", "prob_pos",
+                            "ood_score", "ood"]
     lengths = {"long_pos": 600, "mixed": 1020, "long_neg": 700}
     for rid, length in lengths.items():
         mine = rows[rows["id"] == rid]
@@ -140,7 +141,8 @@ def test_multilabel_predict(tmp_path, pipeline):
     ok("predict", "--model", pipeline.multilabel_model, "--input", pipeline.fastas["pos"],
        "--out", out, "--threshold", "0.0")
     preds = tsv(out)
-    assert list(preds.columns) == ["id", "label", "prob_A", "prob_B", "prob_C"]
+    assert list(preds.columns) == ["id", "label", "prob_A", "prob_B", "prob_C",
+                                    "ood_score", "ood"]
     assert (preds["label"] == "A;B;C").all()
     assert ((preds[["prob_A", "prob_B", "prob_C"]] >= 0) & (preds[["prob_A", "prob_B",
                                                                   "prob_C"]] <= 1)).all().all()

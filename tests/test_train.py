@@ -13,7 +13,7 @@ from safetensors.numpy import load_file
 
 import seqclass
 
-MODEL_FILES = {"config.json", "labels.json", "model.safetensors", "training.json"}
+MODEL_FILES = {"config.json", "labels.json", "model.safetensors", "training.json", "ood.json"}
 
 
 def train_hash(split_path):

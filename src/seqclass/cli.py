@@ -20,6 +20,7 @@ STEPS = {
     "build": "labelled sequences → dataset.parquet",
     "split": "dataset.parquet → split.parquet with train/valid/test, leakage report",
     "chunk": "split.parquet → chunks.parquet (windows, reads, random stretches)",
+    "pretrain": "unlabelled FASTA → k-mer AWD-LSTM language model (LM_DIR) for awd-lstm",
     "train": "split.parquet | chunks.parquet → model directory",
     "evaluate": "model + split.parquet → metrics.json, plots",
     "predict": "model + FASTA/FASTQ/table → predictions.tsv, tracks.tsv",

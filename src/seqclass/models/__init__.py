@@ -24,7 +24,15 @@ from seqclass.models.base import (
 )
 
 FAMILY_MODULES = ("kmer_logreg", "gc_logreg")
-DEEP_FAMILY_MODULES = ("cnn", "bilstm", "embedding_bag", "transformer")
+HF_FAMILY_MODULES = ("hf", "hf_embed")
+DEEP_FAMILY_MODULES = ("cnn", "bilstm", "embedding_bag", "transformer", "awd_lstm")
+
+
+def transformers_available() -> bool:
+    try:
+        return importlib.util.find_spec("transformers") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def torch_available() -> bool:
@@ -43,5 +51,14 @@ else:
     for _module in DEEP_FAMILY_MODULES:  # module cnn registers "cnn", embedding_bag "embedding-bag"
         UNAVAILABLE[_module.replace("_", "-")] = \
             "needs PyTorch: pip install torch, or pip install 'seqclass[deep]'"
+# fine-tuned and frozen Hugging Face models: PyTorch and transformers (the `hf` extra);
+# their modules import transformers only when a model is trained or loaded
+if torch_available() and transformers_available():
+    for _module in HF_FAMILY_MODULES:
+        importlib.import_module(f"seqclass.models.{_module}")
+else:
+    for _module in HF_FAMILY_MODULES:  # module hf_embed registers "hf-embed"
+        UNAVAILABLE[_module.replace("_", "-")] = \
+            "needs PyTorch and transformers: pip install 'seqclass[deep,hf]'"
 
 __all__ = ["Classifier", "ModelSpec", "TrainContext", "family", "family_names", "register"]

@@ -61,6 +61,9 @@ class Classifier(ABC):
     # True: `fit` also takes `context=TrainContext` and writes into the model directory as it
     # trains, and the fitted model carries `training_record` (added to training.json)
     iterative: ClassVar[bool] = False
+    # a subfolder of the model directory that the family writes and reads itself (the Hugging
+    # Face families: a save_pretrained layout); None: all its weights are in model.safetensors
+    bundle: ClassVar[str | None] = None
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec
@@ -82,6 +85,15 @@ class Classifier(ABC):
     @abstractmethod
     def from_tensors(cls, spec: ModelSpec, tensors: dict[str, np.ndarray]) -> Classifier:
         """Rebuild a trained model from saved weights."""
+
+    def save_bundle(self, directory: Path) -> None:
+        """Write the `bundle` subfolder (families that have one)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_bundle(cls, spec: ModelSpec, tensors: dict[str, np.ndarray], directory: Path) -> Classifier:
+        """Rebuild a trained model from model.safetensors (maybe empty) and its `bundle` folder."""
+        raise NotImplementedError
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         return to_probabilities(logits, self.spec.task)

@@ -8,6 +8,10 @@ returns an untrained `torch.nn.Module` mapping
     lengths  # (B,) int64, tokens per sequence, >= 1
  →  logits   # (B, C) float
 
+A family whose network takes other inputs (the Hugging Face families: input_ids and an
+attention mask) overrides `collate`, which turns a batch of `encode`d arrays into the
+network's positional inputs, and `token_lengths`, the lengths the loop buckets by.
+
 Everything else — the training loop (train.loop), checkpoints, inference in eval mode
 without gradients, weights as safetensors — is here and in seqclass.train. This module
 imports PyTorch only inside methods, so registering a deep family is free.
@@ -60,6 +64,19 @@ class DeepClassifier(Classifier):
         return encoding.encode_all(sequences, spec.alphabet, cls.token_k(spec))
 
     @classmethod
+    def collate(cls, spec: ModelSpec, arrays: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+        """The network's inputs for a batch of encoded arrays: (tokens (B, L), lengths (B,))."""
+        from seqclass.train.batching import pad
+
+        return pad(arrays)
+
+    @classmethod
+    def token_lengths(cls, spec: ModelSpec, sequences: list[str]) -> np.ndarray:
+        """Tokens per sequence, before any cropping, for length bucketing.  # (N,) int64"""
+        k = cls.token_k(spec)
+        return np.array([max(1, len(s) - k + 1) for s in sequences], dtype=np.int64)
+
+    @classmethod
     def max_tokens(cls, spec: ModelSpec) -> int:
         """Tokens in a window of --max-len residues; 0 when unlimited."""
         max_len = spec.params.get("max_len", 0)
@@ -99,7 +116,8 @@ class DeepClassifier(Classifier):
         p = self.spec.params
         return score(self.net, self.encode(self.spec, sequences), self.max_tokens(self.spec),
                      2 * p.get("batch_size", 32), p.get("device", "auto"),
-                     p.get("precision", "auto"))  # (N, C)
+                     p.get("precision", "auto"),
+                     lambda arrays: self.collate(self.spec, arrays))  # (N, C)
 
     def tensors(self) -> dict[str, np.ndarray]:
         return {k: (v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()).numpy()

@@ -3,7 +3,9 @@
 Layout (every family):
   config.json        ModelSpec: family, alphabet, task, window, stride, family params
   labels.json        class names, in logit column order
-  model.safetensors  the family's weights
+  model.safetensors  the family's weights (absent when a family with a bundle has none beside it)
+  <bundle>/          families with `Classifier.bundle` (hf, hf-embed): a folder they write and
+                     read themselves, e.g. a Hugging Face save_pretrained layout
   training.json      seed, package and library versions, training data hash, counts
   training_log.jsonl loss and metrics by step (families that train iteratively; optional)
   loss.png, metrics.png, checkpoints/   the same families' training curves and checkpoints
@@ -36,7 +38,10 @@ def save(model: Classifier, directory: Path, training: dict[str, Any]) -> None:
     (directory / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
     (directory / LABELS).write_text(json.dumps(spec.labels, indent=2) + "\n")
     tensors = {k: np.ascontiguousarray(v) for k, v in model.tensors().items()}
-    save_file(tensors, str(directory / WEIGHTS), metadata={"family": spec.family})
+    if tensors or model.bundle is None:
+        save_file(tensors, str(directory / WEIGHTS), metadata={"family": spec.family})
+    if model.bundle is not None:
+        model.save_bundle(directory / model.bundle)
     doc = {**training, "versions": library_versions()}
     (directory / TRAINING).write_text(json.dumps(doc, indent=2) + "\n")
 
@@ -45,7 +50,7 @@ def load(directory: str | Path) -> Classifier:
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError("model directory not found", directory)
-    for name in (CONFIG, LABELS, WEIGHTS):
+    for name in (CONFIG, LABELS):
         if not (directory / name).exists():
             raise InputError(f"not a seqclass model directory (no {name})", directory)
     try:
@@ -63,11 +68,17 @@ def load(directory: str | Path) -> Classifier:
         cls = family(spec.family)
     except KeyError as err:
         raise InputError(str(err.args[0]), directory) from None
+    required = WEIGHTS if cls.bundle is None else cls.bundle
+    if not (directory / required).exists():
+        raise InputError(f"not a seqclass model directory (no {required})", directory)
     try:
-        tensors = load_file(str(directory / WEIGHTS))
+        tensors = load_file(str(directory / WEIGHTS)) if (directory / WEIGHTS).exists() else {}
     except Exception as err:  # safetensors raises its own error types for corrupt headers
         raise InputError(f"cannot read weights ({err})", directory / WEIGHTS) from None
     try:
+        if cls.bundle is not None:
+            return cls.from_bundle(spec, tensors, directory / cls.bundle)
         return cls.from_tensors(spec, tensors)
     except ValueError as err:
-        raise InputError(str(err), directory / WEIGHTS) from None
+        raise InputError(str(err), directory / (WEIGHTS if cls.bundle is None else cls.bundle)) \
+            from None

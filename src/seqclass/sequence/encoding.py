@@ -4,7 +4,8 @@ Token t of a sequence is its t-th k-mer (stride 1) as a base-|A| number plus one
 the vocabulary needs no fitting and no storage: 0 is padding, 1..|A|^k the k-mers of
 the core alphabet (A = ACGT for DNA, the 20 residues for protein) and |A|^k + 1 any
 k-mer holding an ambiguity code (N, X, ...). k = 1 gives one token per residue. A
-sequence shorter than k becomes one unknown token, so no sequence is empty.
+sequence shorter than k becomes one unknown token, so no sequence is empty. A stride s
+keeps every s-th k-mer (k-mers starting at 0, s, 2s, ...), as the Genomic-ULMFiT tokens do.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ def check_token_k(alphabet: str, k: int) -> None:
                          f"{alphabet}; choose k with at most {MAX_VOCAB} tokens")
 
 
-def tokens(seq: str, alphabet: str, k: int = 1) -> np.ndarray:
-    """Token codes of one sequence.  # (max(1, L - k + 1),) int64"""
+def tokens(seq: str, alphabet: str, k: int = 1, stride: int = 1) -> np.ndarray:
+    """Token codes of one sequence.  # (max(1, ceil((L - k + 1) / stride)),) int64"""
+    if stride > 1:
+        return tokens(seq, alphabet, k)[::stride]
     codes = encode(seq, alphabet)  # (L,) 0..|A|-1, -1 ambiguous
     if len(codes) < k:
         return np.array([unknown_token(alphabet, k)], dtype=np.int64)
@@ -46,8 +49,9 @@ def tokens(seq: str, alphabet: str, k: int = 1) -> np.ndarray:
     return np.where((windows >= 0).all(axis=1), index, unknown_token(alphabet, k))
 
 
-def encode_all(sequences: list[str], alphabet: str, k: int = 1) -> list[np.ndarray]:
-    return [tokens(s, alphabet, k) for s in sequences]
+def encode_all(sequences: list[str], alphabet: str, k: int = 1,
+               stride: int = 1) -> list[np.ndarray]:
+    return [tokens(s, alphabet, k, stride) for s in sequences]
 
 
 def complement_tokens() -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from seqclass import __version__
+from seqclass.evaluate import abstain
 
 
 def sidecar(out: Path, suffix: str) -> Path:
@@ -27,17 +28,19 @@ def provenance(step: str, cfg: Any) -> dict[str, Any]:
     return {"step": step, "seqclass": __version__, "options": options}
 
 
-def called_labels(probs: np.ndarray, labels: list[str], task: str, threshold: float) -> list[str]:
-    """Arg-max class (multiclass) or every label at or above threshold, `;`-joined (multilabel)."""
-    if task == "multilabel":
-        return [";".join(lab for lab, p in zip(labels, row) if p >= threshold) for row in probs]
-    return [labels[i] for i in probs.argmax(axis=1)]
+def called_labels(probs: np.ndarray, labels: list[str], task: str, threshold: float,
+                  min_prob: float | None = None, negative: str | None = None) -> list[str]:
+    """Arg-max class (multiclass) or every label at or above threshold, `;`-joined (multilabel);
+    with `min_prob`, low-confidence rows abstain (`seqclass.evaluate.abstain.call`)."""
+    return abstain.call(probs, labels, task, threshold, min_prob, negative)
 
 
 def prediction_frame(ids: list[str], probs: np.ndarray, labels: list[str], task: str,
-                     threshold: float) -> pd.DataFrame:
+                     threshold: float, min_prob: float | None = None,
+                     negative: str | None = None) -> pd.DataFrame:
     """id, label, prob_<class>... — the predictions table (docs/formats.md)."""
-    frame = pd.DataFrame({"id": ids, "label": called_labels(probs, labels, task, threshold)})
+    frame = pd.DataFrame({"id": ids, "label": called_labels(probs, labels, task, threshold,
+                                                            min_prob, negative)})
     for j, lab in enumerate(labels):
         frame[f"prob_{lab}"] = probs[:, j].astype(np.float64)  # float64 whatever the aggregate
     return frame

@@ -3,7 +3,9 @@
 At --level sequence (default) a sequence longer than the model's window is cut into
 windows and their logits aggregated exactly as `predict` does; on a chunk table the
 chunks of one parent are aggregated. --level window scores every window on its own.
-EVAL_DIR receives metrics.json, predictions.tsv, confusion_matrix.png, roc.png, pr.png.
+EVAL_DIR receives metrics.json, predictions.tsv, confusion_matrix.png, roc.png, pr.png,
+and abstain.tsv: coverage, accuracy and macro F1 of the called sequences when `predict
+--min-prob P` abstains below P, for P in a grid (evaluate.abstain).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pyarrow as pa
 from seqclass.config import option
 from seqclass.data.labels import split_label
 from seqclass.errors import InputError
-from seqclass.evaluate import metrics, plots
+from seqclass.evaluate import abstain, metrics, plots
 from seqclass.io.atomic import atomic_outputs
 from seqclass.io.tables import read_parquet, write_json
 from seqclass.models import store
@@ -43,11 +45,18 @@ class Config:
     aggregate: str = option("how window logits combine into a sequence's", "mean",
                             choices=list(AGGREGATES))
     threshold: float = option("probability above which a label is called (multilabel)", 0.5)
+    negative_class: str | None = option(
+        "the model's class for \"none of the others\": abstain.tsv then reports the "
+        "false-positive rate (its sequences called as another class) and the other classes' "
+        "recall at each --min-prob of predict, abstentions counting as this class", None)
 
 
 def run(cfg: Config) -> None:
     model = store.load(cfg.model)
     spec = model.spec
+    if cfg.negative_class is not None and cfg.negative_class not in spec.labels:
+        raise InputError(f"--negative-class {cfg.negative_class!r} is not a class of the model "
+                         f"({', '.join(spec.labels)})", cfg.model)
     table, meta = read_parquet(cfg.dataset, ["id", "sequence", "label"])
     if meta["alphabet"] != spec.alphabet:
         raise InputError(f"model {cfg.model} was trained on {spec.alphabet}, this dataset is "
@@ -80,6 +89,8 @@ def run(cfg: Config) -> None:
         d = outs.directory(cfg.out)
         write_json(d / "metrics.json", result)
         preds.to_csv(d / "predictions.tsv", sep="\t", index=False, float_format="%.6g")
+        abstain.table(y, probs, spec.labels, spec.task, cfg.negative_class).to_csv(
+            d / "abstain.tsv", sep="\t", index=False, float_format="%.6g", na_rep="NA")
         if spec.task == "multilabel":
             cm = np.array([[0, 0], [0, 0]])
             for v in result["per_class"].values():

@@ -3,8 +3,10 @@
 Input: FASTA/FASTQ (plain or gzip) or a table with id and sequence columns, read in
 batches. A sequence longer than the model's window is cut into the window and stride
 the model was trained with (config.json), and window logits are aggregated (mean by
-default). Output: TSV (or Parquet when --out ends in .parquet) with id, label and
-prob_<class> per class; --tracks adds one row per window for plots along contigs.
+default). Output: TSV (or Parquet when --out ends in .parquet) with id, label,
+prob_<class> per class, ood_score (energy of the logits, higher = more out-of-distribution)
+and ood (above the model's ood.json threshold; NA without one); --tracks adds one row per
+window for plots along contigs. --min-prob abstains on low-confidence calls.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from seqclass.config import option
 from seqclass.errors import InputError
 from seqclass.io.atomic import atomic_outputs
 from seqclass.io.sequences import is_table, iter_table, read_sequences
-from seqclass.models import store
+from seqclass.models import ood, store
 from seqclass.models.base import to_probabilities
 from seqclass.models.inference import AGGREGATES, score
 from seqclass.sequence import alphabet as alpha
@@ -49,6 +51,13 @@ class Config:
     window: int | None = option("override the model's window (default: from the model)", None)
     stride: int | None = option("override the model's stride (default: from the model)", None)
     threshold: float = option("probability at which a label is called (multilabel)", 0.5)
+    min_prob: float | None = option(
+        "abstain below this probability: multiclass calls whose top probability is lower become "
+        "`uncertain` (or --negative-class); multilabel: the per-label calling threshold, "
+        "replacing --threshold (default: never abstain)", None)
+    negative_class: str | None = option(
+        "a class of the model that abstentions are called instead of `uncertain` "
+        "(e.g. non_resistant)", None)
 
 
 def records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str]]:
@@ -102,7 +111,7 @@ class _TableSink:
             self.writer.write_table(table)
         else:
             frame.to_csv(self.path, sep="\t", index=False, header=self.header,
-                         mode="w" if self.header else "a", float_format="%.6g")
+                         mode="w" if self.header else "a", float_format="%.6g", na_rep="NA")
         self.header = False
 
     def close(self) -> None:
@@ -110,9 +119,24 @@ class _TableSink:
             self.writer.close()
 
 
+def _with_ood(frame, logits: np.ndarray, task: str, ood_doc: dict | None):
+    """Append `ood_score` (float64) and `ood` (boolean, NA without a fitted threshold)."""
+    scores = ood.energy(logits, task)
+    frame["ood_score"] = scores
+    frame["ood"] = ood.flags(scores, ood_doc)
+    return frame
+
+
 def run(cfg: Config) -> None:
     model = store.load(cfg.model)
     spec = model.spec
+    ood_doc = ood.read(cfg.model)
+    if cfg.min_prob is not None and not 0.0 <= cfg.min_prob <= 1.0:
+        raise InputError(f"--min-prob must be between 0 and 1, got {cfg.min_prob}")
+    if cfg.negative_class is not None and cfg.negative_class not in spec.labels:
+        raise InputError(f"--negative-class {cfg.negative_class!r} is not a class of the model "
+                         f"({', '.join(spec.labels)})", cfg.model)
+    calls = {"min_prob": cfg.min_prob, "negative": cfg.negative_class}
     if cfg.out.suffix == ".parquet":
         parquet = True
     elif cfg.out.suffix in (".tsv", ".txt"):
@@ -129,12 +153,15 @@ def run(cfg: Config) -> None:
             for batch in score(model, records(cfg.input, spec.alphabet), cfg.aggregate,
                                cfg.window, cfg.stride):
                 probs = to_probabilities(batch.logits, spec.task)
-                preds.write(prediction_frame(batch.ids, probs, spec.labels, spec.task,
-                                             cfg.threshold))
+                frame = prediction_frame(batch.ids, probs, spec.labels, spec.task, cfg.threshold,
+                                         **calls)
+                preds.write(_with_ood(frame, batch.logits, spec.task, ood_doc))
                 if tracks is not None:
-                    wprobs = to_probabilities(np.stack([w[3] for w in batch.windows]), spec.task)
+                    wlogits = np.stack([w[3] for w in batch.windows])
+                    wprobs = to_probabilities(wlogits, spec.task)
                     frame = prediction_frame([w[0] for w in batch.windows], wprobs, spec.labels,
-                                             spec.task, cfg.threshold)
+                                             spec.task, cfg.threshold, **calls)
+                    frame = _with_ood(frame, wlogits, spec.task, ood_doc)
                     frame.insert(1, "start", [w[1] for w in batch.windows])
                     frame.insert(2, "end", [w[2] for w in batch.windows])
                     tracks.write(frame)

@@ -2,7 +2,9 @@
 
 The model directory holds safetensors weights, config.json (family, alphabet, task,
 window and stride of the chunks it was trained on, the family's parameters),
-labels.json and training.json (seed, versions, a hash of the training data). The deep
+labels.json, training.json (seed, versions, a hash of the training data) and ood.json (the
+energy-score threshold above which `predict` flags a sequence out-of-distribution, fitted on
+the validation rows; models.ood). The deep
 families also write checkpoints/, training_log.jsonl, loss.png and metrics.png; while
 they train, the directory is `.OUT.partial` beside OUT, which a killed run leaves
 behind and --resume continues from. Family options are listed below per family (those
@@ -25,7 +27,7 @@ from seqclass.data.labels import split_label
 from seqclass.errors import InputError
 from seqclass.io.atomic import atomic_outputs, work_path
 from seqclass.io.tables import read_parquet
-from seqclass.models import family, family_names, store
+from seqclass.models import family, family_names, ood, store
 from seqclass.models.base import UNAVAILABLE, ModelSpec, TrainContext
 from seqclass.steps.common import provenance
 from seqclass.train import checkpoint
@@ -42,6 +44,9 @@ class Config:
     seed: int = option("random seed", 0)
     resume: bool = option("continue an interrupted run of the same --out from its last checkpoint "
                           "(families that checkpoint: the deep ones)", False)
+    ood_quantile: float = option("quantile of the validation sequences' energy scores kept in "
+                                 "ood.json as the threshold above which predict flags a "
+                                 "sequence out-of-distribution", 0.95)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +76,8 @@ def make_config(args: argparse.Namespace) -> tuple[Config, object]:
 
 def run(cfg_params: tuple[Config, object]) -> None:
     cfg, params = cfg_params
+    if not 0.0 < cfg.ood_quantile < 1.0:
+        raise InputError(f"--ood-quantile must be between 0 and 1, got {cfg.ood_quantile}")
     table, meta = read_parquet(cfg.dataset, ["id", "sequence", "label"])
     train_rows = trainer.rows(table, "train")
     if train_rows.num_rows == 0:
@@ -94,13 +101,15 @@ def run(cfg_params: tuple[Config, object]) -> None:
             directory = outs.directory(cfg.out)
         try:
             model, record = trainer.fit(spec, train_rows, trainer.rows(table, "valid"), cfg.seed,
-                                        TrainContext(directory, cfg.resume))
+                                        TrainContext(directory, cfg.resume), cfg.ood_quantile)
         except ValueError as err:
             raise InputError(f"{cfg.model}: {err}", cfg.dataset) from None
         copied = False  # trained on: keep its checkpoints should a later step fail
         record["dataset"] = str(cfg.dataset)
         record["provenance"] = meta.get("provenance", []) + [provenance("train", cfg)]
+        ood_doc = record.pop("ood")
         store.save(model, directory, record)
+        ood.write(directory, ood_doc)
     log.info("%s on %d rows, %d classes → %s", cfg.model, train_rows.num_rows, len(classes), cfg.out)
 
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from seqclass.data.labels import split_label
+from seqclass.models import ood
 from seqclass.models.base import ModelSpec, TrainContext, TrainData, family
 
 
@@ -50,7 +51,10 @@ def rows(table: pa.Table, split: str) -> pa.Table:
 
 
 def fit(spec: ModelSpec, train: pa.Table, valid: pa.Table, seed: int,
-        context: TrainContext | None = None) -> tuple[Any, dict]:
+        context: TrainContext | None = None, ood_quantile: float = 0.95) -> tuple[Any, dict]:
+    """The fitted model and its training record; the record's `ood` entry is the model's
+    `ood.json` (`models.ood`: the energy-score threshold fitted on the validation rows), which
+    the caller writes beside the model and leaves out of training.json."""
     labels = train.column("label").to_pylist()
     y = encode_targets(labels, spec.labels, spec.task)
     valid_data = None
@@ -75,4 +79,5 @@ def fit(spec: ModelSpec, train: pa.Table, valid: pa.Table, seed: int,
               "train_class_counts": dict(zip(spec.labels, map(int, counts))),
               "train_data_sha256": sha}
     record.update(getattr(model, "training_record", {}))
+    record["ood"] = ood.fit(model, valid, ood_quantile)  # valid: the rows of known labels
     return model, record

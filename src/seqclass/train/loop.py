@@ -35,6 +35,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -102,10 +103,17 @@ def autocast(device: torch.device, dtype: torch.dtype | None):
 
 # ---------------------------------------------------------------- inference
 
+def _inputs(batch: tuple[np.ndarray, ...], device: torch.device) -> list[torch.Tensor]:
+    return [torch.from_numpy(x).to(device, non_blocking=True) for x in batch]
+
+
 @torch.no_grad()
 def infer(net: torch.nn.Module, arrays: list[np.ndarray], max_tokens: int, batch_size: int,
-          device: torch.device, amp: torch.dtype | None) -> np.ndarray:
+          device: torch.device, amp: torch.dtype | None,
+          collate: Callable[[list[np.ndarray]], tuple[np.ndarray, ...]] = batching.pad) -> np.ndarray:
     """Logits of token arrays in eval mode, longest-first batches; long arrays averaged over windows.
+
+    `collate` makes a batch's network inputs (by default padded tokens and lengths).
 
     Returns  # (N, C) float32
     """
@@ -114,9 +122,9 @@ def infer(net: torch.nn.Module, arrays: list[np.ndarray], max_tokens: int, batch
     lengths = np.array([len(a) for a in pieces], dtype=np.int64)
     out: np.ndarray | None = None
     for idx in batching.length_batches(lengths, batch_size):
-        tokens, lens = batching.pad([pieces[i] for i in idx])
+        inputs = _inputs(collate([pieces[i] for i in idx]), device)
         with autocast(device, amp):
-            logits = net(torch.from_numpy(tokens).to(device), torch.from_numpy(lens).to(device))
+            logits = net(*inputs)
         logits = logits.float().cpu().numpy()  # (b, C)
         if out is None:
             out = np.zeros((len(pieces), logits.shape[1]), dtype=np.float64)
@@ -129,12 +137,13 @@ def infer(net: torch.nn.Module, arrays: list[np.ndarray], max_tokens: int, batch
 
 
 def score(net: torch.nn.Module, arrays: list[np.ndarray], max_tokens: int, batch_size: int,
-          device_name: str, precision: str) -> np.ndarray:
+          device_name: str, precision: str,
+          collate: Callable[[list[np.ndarray]], tuple[np.ndarray, ...]] = batching.pad) -> np.ndarray:
     """infer() on the device and precision a trained model's parameters ask for.  # (N, C)"""
     device = inference_device(device_name)
     net.to(device)
     return infer(net, arrays, max_tokens, batch_size, device,
-                 autocast_dtype(precision, device, strict=False))
+                 autocast_dtype(precision, device, strict=False), collate)
 
 
 # ---------------------------------------------------------------- training
@@ -161,6 +170,10 @@ class Trainer:
             torch.cuda.manual_seed_all(seed)
             torch.backends.cudnn.benchmark = False
         self.net = family.build(spec).to(self.device)
+        # optional family hooks: initial weights (a pretrained encoder), layer groups with their
+        # learning-rate factors, and which parameters train at a step (gradual unfreezing)
+        if hasattr(family, "initialise"):
+            family.initialise(self.net, spec)
 
         # training rows stay strings, encoded batch by batch (token arrays would take 8 bytes a
         # residue); their lengths in tokens, after cropping to --max-len, drive the bucketing
@@ -168,8 +181,7 @@ class Trainer:
         self.max_tokens = family.max_tokens(spec)
         self.sequences = train.sequences
         self.n = len(self.sequences)
-        k = family.token_k(spec)
-        self.lengths = np.array([max(1, len(s) - k + 1) for s in self.sequences], dtype=np.int64)
+        self.lengths = family.token_lengths(spec, self.sequences)
         if self.max_tokens:
             self.lengths = np.minimum(self.lengths, self.max_tokens)  # (N,)
         self.y = torch.as_tensor(train.targets, dtype=torch.float32 if self.multilabel else torch.int64)
@@ -207,11 +219,19 @@ class Trainer:
         self.total_steps = p["max_steps"] if p["max_steps"] > 0 else p["epochs"] * self.steps_per_epoch
         self.warmup = int(round(p["warmup_ratio"] * self.total_steps))
 
-        weights = [w for w in self.net.parameters() if w.requires_grad]
-        groups = [{"params": [w for w in weights if w.ndim >= 2], "weight_decay": p["weight_decay"]},
-                  {"params": [w for w in weights if w.ndim < 2], "weight_decay": 0.0}]
-        self.optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=p["lr"])
-        self.decayed = bool(groups[0]["params"])  # the first group is the weight-decayed one
+        parts = (family.param_groups(self.net, spec) if hasattr(family, "param_groups")
+                 else [(list(self.net.parameters()), 1.0)])  # [(parameters, lr factor)]
+        groups, self.lr_scales, self.decayed = [], [], []
+        for params, scale in parts:
+            weights = [w for w in params if w.requires_grad]
+            for decayed in (True, False):
+                chosen = [w for w in weights if (w.ndim >= 2) == decayed]
+                if chosen:
+                    self.decayed.append(decayed)  # which groups --weight-decay applies to
+                    self.lr_scales.append(scale)
+                    groups.append({"params": chosen,
+                                   "weight_decay": p["weight_decay"] if decayed else 0.0})
+        self.optimizer = torch.optim.AdamW(groups, lr=p["lr"])
         self.scaler = _grad_scaler() if self.amp == torch.float16 else None
 
         # progress; all of it goes into a checkpoint
@@ -255,19 +275,21 @@ class Trainer:
     def train_step(self, micro: list[np.ndarray], epoch: int, group: int) -> None:
         """One optimizer update over the micro-batches of one step (gradient accumulation)."""
         self.net.train()
+        if hasattr(self.family, "before_step"):
+            self.family.before_step(self.net, self.spec, self.step, self.steps_per_epoch)
         lr = self.p["lr"] * self.lr_factor(self.step)
-        for g in self.optimizer.param_groups:
-            g["lr"] = lr
+        for g, scale in zip(self.optimizer.param_groups, self.lr_scales):
+            g["lr"] = lr * scale
         rows = sum(len(b) for b in micro)
         for j, idx in enumerate(micro):
             rng = batching.epoch_rng(self.seed, epoch, group, j)
             seqs = [batching.crop(self.sequences[i], self.p["max_len"], rng) for i in idx]
-            tokens, lengths = batching.pad(self.family.encode(self.spec, seqs))
-            tokens = torch.from_numpy(tokens).to(self.device, non_blocking=True)  # (B, L)
-            lengths = torch.from_numpy(lengths).to(self.device, non_blocking=True)  # (B,)
+            # by default tokens (B, L) and lengths (B,); see models.deep
+            inputs = _inputs(self.family.collate(self.spec, self.family.encode(self.spec, seqs)),
+                             self.device)
             y = self.y[torch.from_numpy(idx)].to(self.device, non_blocking=True)  # (B,) or (B, C)
             with autocast(self.device, self.amp):
-                logits = self.net(tokens, lengths)  # (B, C)
+                logits = self.net(*inputs)  # (B, C)
             loss = self.loss(logits.float(), y) / rows
             (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
             self._loss_acc += loss.detach().double() * rows
@@ -293,12 +315,13 @@ class Trainer:
         self._flush_loss()
         record: dict[str, Any] = {
             "step": self.step, "epoch": round(self.step / self.steps_per_epoch, 4),
-            "lr": self.optimizer.param_groups[0]["lr"],
+            "lr": self.optimizer.param_groups[0]["lr"] / self.lr_scales[0],  # --lr's schedule
             "train_loss": self.loss_sum / self.loss_n if self.loss_n else None}
         self.loss_sum, self.loss_n = 0.0, 0
         if self.valid_tokens is not None:
             logits = infer(self.net, self.valid_tokens, self.max_tokens, self.p["batch_size"] * 2,
-                           self.device, self.amp)  # (V, C)
+                           self.device, self.amp,
+                           lambda arrays: self.family.collate(self.spec, arrays))  # (V, C)
             y = torch.as_tensor(self.valid_targets,
                                 dtype=torch.float32 if self.multilabel else torch.int64)
             record["valid_loss"] = float(self.loss(torch.from_numpy(logits), y)) / len(y)
@@ -391,8 +414,9 @@ class Trainer:
                              "train without --resume") from None
         self.optimizer.load_state_dict(
             checkpoint.optimizer_state_dict(tensors["optimizer"], state["optimizer"]))
-        if self.decayed:  # --weight-decay may have changed
-            self.optimizer.param_groups[0]["weight_decay"] = self.p["weight_decay"]
+        for g, decayed in zip(self.optimizer.param_groups, self.decayed):
+            if decayed:  # --weight-decay may have changed
+                g["weight_decay"] = self.p["weight_decay"]
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         torch.set_rng_state(tensors["rng"]["torch_cpu"])

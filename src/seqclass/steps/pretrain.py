@@ -1,0 +1,246 @@
+"""Pretrain a k-mer AWD-LSTM language model on unlabelled sequences (Genomic-ULMFiT).
+
+Reads FASTA/FASTQ files (plain or gzip; whole genomes, contigs, reads), tokenises each record
+into k-mers taken every --kmer-stride residues and joins the records into one token stream;
+the last --valid-fraction of it is held out. Each step trains on --batch-size random windows
+of --bptt tokens to predict each next token. The network is an AWD-LSTM (embedding dropout,
+DropConnect on the hidden-to-hidden weights, locked dropout between layers and before the
+decoder) whose decoder is tied to its embedding. LM_DIR holds model.safetensors, config.json
+(alphabet, k, stride, vocabulary and sizes), training.json (seed, versions, input hash) and
+training_log.jsonl (training loss and perplexity, validation perplexity by step); it is
+written atomically. `seqclass train --model awd-lstm --pretrained LM_DIR` fine-tunes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from seqclass.config import option
+from seqclass.errors import InputError
+from seqclass.io.atomic import atomic_outputs
+from seqclass.io.sequences import read_sequences
+from seqclass.sequence import alphabet as alphabets
+from seqclass.sequence import encoding
+from seqclass.steps.common import provenance
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Config:
+    input: list[Path] = option("FASTA or FASTQ files of unlabelled sequences (plain or gzip)",
+                               nargs="+")
+    out: Path = option("language model directory to write (LM_DIR)")
+    alphabet: str = option("alphabet of the input; auto: detected from the first records",
+                           "auto", choices=["auto", "dna", "protein"])
+    k: int = option("k-mer length of the tokens", 5)
+    kmer_stride: int = option("take every N-th k-mer as a token", 2)
+    embed_dim: int = option("embedding size (also the last LSTM layer's, for the tied decoder)",
+                            400)
+    hidden: int = option("LSTM units of the inner layers", 1150)
+    layers: int = option("stacked LSTM layers", 3)
+    bptt: int = option("tokens per training window", 70)
+    batch_size: int = option("windows per step", 64)
+    max_steps: int = option("optimizer steps", 1000)
+    lr: float = option("peak learning rate of AdamW", 2e-3)
+    weight_decay: float = option("AdamW weight decay", 0.01)
+    warmup_ratio: float = option("fraction of the steps of linear warm-up; then linear decay", 0.1)
+    clip_norm: float = option("clip the gradient norm to this; 0: no clipping", 0.4)
+    embed_dropout: float = option("probability of dropping a whole token's embedding", 0.02)
+    weight_dropout: float = option("DropConnect on the hidden-to-hidden weights", 0.2)
+    hidden_dropout: float = option("locked dropout on the embeddings and between LSTM layers",
+                                   0.15)
+    output_dropout: float = option("locked dropout before the decoder", 0.1)
+    valid_fraction: float = option("fraction of the token stream (its end) held out for the "
+                                   "validation perplexity", 0.05)
+    eval_every: int = option("evaluate every N steps (and at the last)", 100)
+    eval_windows: int = option("held-out windows scored per evaluation (at most)", 64)
+    device: str = option("where to train: auto picks CUDA when available", "auto",
+                         choices=["auto", "cpu", "cuda"])
+    seed: int = option("random seed", 0)
+
+
+def _check(cfg: Config) -> None:
+    for name in ("k", "kmer_stride", "embed_dim", "hidden", "layers", "bptt", "batch_size",
+                 "max_steps", "eval_every", "eval_windows"):
+        if getattr(cfg, name) < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+    for name in ("embed_dropout", "weight_dropout", "hidden_dropout", "output_dropout"):
+        if not 0 <= getattr(cfg, name) < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be in [0, 1)")
+    if not 0 < cfg.valid_fraction < 1:
+        raise InputError("--valid-fraction must be in (0, 1)")
+    if not 0 <= cfg.warmup_ratio < 1:
+        raise InputError("--warmup-ratio must be in [0, 1)")
+
+
+def read_tokens(cfg: Config) -> tuple[np.ndarray, str, dict]:
+    """All records' tokens joined in input order, the alphabet, and counts and the input hash."""
+    h = hashlib.sha256()
+    pieces: list[np.ndarray] = []
+    alphabet = None if cfg.alphabet == "auto" else cfg.alphabet
+    n_records = n_residues = 0
+    for path in cfg.input:
+        for record in read_sequences(path):
+            if alphabet is None:
+                alphabet = alphabets.detect([record.sequence[:10000]])
+                log.debug("alphabet: %s (detected; --alphabet sets it)", alphabet)
+                try:
+                    encoding.check_token_k(alphabet, cfg.k)
+                except ValueError as err:
+                    raise InputError(str(err).replace("--token-k", "--k")) from None
+            try:
+                seq = alphabets.normalise(record.sequence, alphabet)
+            except alphabets.InvalidSequence as err:
+                raise InputError(str(err), path, record.id) from None
+            h.update(record.id.encode())
+            h.update(b"\0")
+            h.update(seq.encode())
+            h.update(b"\0")
+            dtype = np.uint16 if encoding.vocab_size(alphabet, cfg.k) <= 1 << 16 else np.int32
+            pieces.append(encoding.tokens(seq, alphabet, cfg.k, cfg.kmer_stride).astype(dtype))
+            n_records += 1
+            n_residues += len(seq)
+    stream = np.concatenate(pieces)
+    return stream, alphabet, {"n_records": n_records, "n_residues": n_residues,
+                              "n_tokens": int(len(stream)), "input_sha256": h.hexdigest()}
+
+
+def run(cfg: Config) -> None:
+    _check(cfg)
+    if cfg.alphabet != "auto":
+        try:
+            encoding.check_token_k(cfg.alphabet, cfg.k)
+        except ValueError as err:
+            raise InputError(str(err).replace("--token-k", "--k")) from None
+    stream, alphabet, counts = read_tokens(cfg)
+    n_valid = max(cfg.bptt + 1, int(len(stream) * cfg.valid_fraction))
+    if len(stream) - n_valid < cfg.bptt + 1:
+        raise InputError(f"{len(stream)} tokens (k {cfg.k}, stride {cfg.kmer_stride}) are too few "
+                         f"for --bptt {cfg.bptt}: need at least {2 * (cfg.bptt + 1)}",
+                         cfg.input[0])
+    train_tokens, valid_tokens = stream[:-n_valid], stream[-n_valid:]
+
+    from seqclass.environment import library_versions
+    from seqclass.models.awd_lstm import LM_CONFIG, LM_FORMAT_VERSION, LM_KIND, LM_WEIGHTS
+
+    with atomic_outputs(cfg.input, [cfg.out]) as outs:
+        directory = outs.directory(cfg.out)
+        started = time.monotonic()
+        try:
+            net, summary = _train(cfg, alphabet, train_tokens, valid_tokens, directory)
+        except ValueError as err:  # e.g. --device cuda without CUDA
+            raise InputError(str(err)) from None
+        from safetensors.torch import save_file
+
+        weights = {k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()
+                   if k != "decoder.weight"}  # tied to encoder.embed.weight
+        save_file(weights, str(directory / LM_WEIGHTS), metadata={"kind": LM_KIND})
+        config = {"format_version": LM_FORMAT_VERSION, "kind": LM_KIND, "architecture": "awd-lstm",
+                  "alphabet": alphabet, "k": cfg.k, "stride": cfg.kmer_stride,
+                  "vocab_size": encoding.vocab_size(alphabet, cfg.k), "embed_dim": cfg.embed_dim,
+                  "hidden": cfg.hidden, "layers": cfg.layers, "bptt": cfg.bptt,
+                  "tied_decoder": True,
+                  "dropout": {"embed": cfg.embed_dropout, "weight": cfg.weight_dropout,
+                              "hidden": cfg.hidden_dropout, "output": cfg.output_dropout},
+                  "input_sha256": counts["input_sha256"]}
+        (directory / LM_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+        training = {"seed": cfg.seed, "inputs": [str(p) for p in cfg.input], **counts,
+                    "n_train_tokens": int(len(train_tokens)),
+                    "n_valid_tokens": int(len(valid_tokens)), **summary,
+                    "seconds": round(time.monotonic() - started, 2),
+                    "provenance": [_provenance(cfg)],
+                    "versions": library_versions()}
+        (directory / "training.json").write_text(json.dumps(training, indent=2) + "\n")
+    log.info("language model on %d tokens of %d records → %s (valid perplexity %.3g)",
+             counts["n_tokens"], counts["n_records"], cfg.out, summary["valid_perplexity"])
+
+
+def _provenance(cfg: Config) -> dict:
+    doc = provenance("pretrain", cfg)
+    doc["options"]["input"] = [str(p) for p in cfg.input]
+    return doc
+
+
+def _train(cfg: Config, alphabet: str, train_tokens: np.ndarray, valid_tokens: np.ndarray,
+           directory: Path):
+    import torch
+    import torch.nn.functional as F
+
+    from seqclass.models.awd_lstm import language_model
+    from seqclass.train.loop import resolve_device
+
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    vocab = encoding.vocab_size(alphabet, cfg.k)
+    net = language_model(vocab, cfg.embed_dim, cfg.hidden, cfg.layers, cfg.embed_dropout,
+                         cfg.hidden_dropout, cfg.weight_dropout, cfg.output_dropout).to(device)
+    decayed = [w for w in net.parameters() if w.ndim >= 2]
+    other = [w for w in net.parameters() if w.ndim < 2]
+    optimizer = torch.optim.AdamW([{"params": decayed, "weight_decay": cfg.weight_decay},
+                                   {"params": other, "weight_decay": 0.0}], lr=cfg.lr)
+    warmup = int(round(cfg.warmup_ratio * cfg.max_steps))
+    rng = np.random.default_rng([cfg.seed, 1])
+    span = cfg.bptt + 1
+    offsets = np.arange(span)
+
+    # fixed, non-overlapping held-out windows
+    n_eval = min(cfg.eval_windows, len(valid_tokens) // span)
+    valid = torch.from_numpy(valid_tokens[:n_eval * span].astype(np.int64).reshape(n_eval, span))
+
+    @torch.no_grad()
+    def valid_loss() -> float:
+        net.eval()
+        total = 0.0
+        for i in range(0, n_eval, cfg.batch_size):
+            batch = valid[i:i + cfg.batch_size].to(device)  # (b, bptt + 1)
+            logits = net(batch[:, :-1])  # (b, bptt, V)
+            total += float(F.cross_entropy(logits.reshape(-1, vocab), batch[:, 1:].reshape(-1),
+                                           reduction="sum"))
+        net.train()
+        return total / (n_eval * cfg.bptt)
+
+    log_path = directory / "training_log.jsonl"
+    loss_sum, loss_n = 0.0, 0
+    record: dict = {}
+    net.train()
+    for step in range(cfg.max_steps):
+        factor = (step + 1) / warmup if step < warmup else \
+            1.0 - (step - warmup) / max(1, cfg.max_steps - warmup)
+        for g in optimizer.param_groups:
+            g["lr"] = cfg.lr * factor
+        starts = rng.integers(0, len(train_tokens) - span + 1, size=cfg.batch_size)
+        batch = torch.from_numpy(train_tokens[starts[:, None] + offsets].astype(np.int64)).to(device)
+        logits = net(batch[:, :-1])  # (B, bptt, V)
+        loss = F.cross_entropy(logits.reshape(-1, vocab), batch[:, 1:].reshape(-1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.clip_norm)
+        optimizer.step()
+        loss_sum += float(loss.detach())
+        loss_n += 1
+        done = step + 1
+        if done % cfg.eval_every == 0 or done == cfg.max_steps:
+            train_loss = loss_sum / loss_n
+            v = valid_loss()
+            record = {"step": done, "lr": cfg.lr * factor, "train_loss": train_loss,
+                      "train_perplexity": math.exp(min(train_loss, 700)),
+                      "valid_loss": v, "valid_perplexity": math.exp(min(v, 700))}
+            with open(log_path, "a") as fh:
+                fh.write(json.dumps(record) + "\n")
+            log.info("step %d/%d train_loss=%.4g valid_perplexity=%.4g", done, cfg.max_steps,
+                     train_loss, record["valid_perplexity"])
+            loss_sum, loss_n = 0.0, 0
+    net.eval()
+    return net, {"steps": cfg.max_steps, "device": str(device),
+                 "train_loss": record["train_loss"], "valid_loss": record["valid_loss"],
+                 "valid_perplexity": record["valid_perplexity"]}
