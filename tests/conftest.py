@@ -253,3 +253,17 @@ def pipeline(tmp_path_factory) -> Pipeline:
                     long_fasta=root / "long.fa", protein_dataset=root / "protein.parquet",
                     multilabel_split=root / "multi_split.parquet",
                     multilabel_model=root / "multi_model")
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny networks gain nothing from threads, and OpenMP spinning on shared cores costs 100x."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

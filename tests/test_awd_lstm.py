@@ -29,13 +29,8 @@ TRAIN_FLAGS = ["--max-steps", "10", "--eval-every", "5", "--batch-size", "16", "
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_thread(one_torch_thread):
+    """Every test here runs torch on one thread (see conftest.one_torch_thread)."""
 
 
 def genome(seed: int = 3, n: int = 6000) -> list[tuple[str, str]]:

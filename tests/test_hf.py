@@ -32,16 +32,8 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    if not HAVE_HF:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_thread(one_torch_thread):
+    """Every test here runs torch on one thread (see conftest.one_torch_thread)."""
 
 
 @pytest.fixture(scope="session")
