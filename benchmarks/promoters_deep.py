@@ -1,0 +1,231 @@
+"""B. subtilis promoters: deep families (cnn, awd-lstm pretrained / from scratch) vs the k-mer baseline.
+
+    python benchmarks/promoters_deep.py --outdir /tmp/promoters_deep        # ~10-15 min on 2 cores
+    python benchmarks/promoters_deep.py --outdir /tmp/pd --seeds 0 --no-scratch --figure x.png
+
+Data: ../shared/data/promoters/Bacillus_{prom,non_prom}.fa (as benchmarks/promoters.py) and,
+for the language model, ../shared/data/genomes/s_epidermidis_ST14.fa.gz. The script exits 0
+with a message when either is absent (`--data`, `--genome` point elsewhere).
+
+Every step is the real CLI, run as `python -m seqclass <step> ...` in --outdir with
+OMP_NUM_THREADS=--torch-threads (default 1: on a small CPU, one thread per process and
+--jobs processes side by side is much faster for these tiny networks than one process with all
+cores). Each command is appended to <outdir>/commands.sh, in a fixed order:
+
+  seqclass build    --input prom=Bacillus_prom.fa non=Bacillus_non_prom.fa --rename-duplicate-ids
+  seqclass pretrain --input s_epidermidis_ST14.fa.gz --k 3 --kmer-stride 1 (small AWD-LSTM LM)
+  per seed S (the seed of both the split and the training):
+    seqclass split --strategy homology --identity 0.8 --seed S --threads T   (as promoters.py)
+    seqclass train --model kmer-logreg --k 6 --c 1 (the fixed baseline; same split check)
+    seqclass train --model cnn --rc-average ...
+    seqclass train --model awd-lstm --pretrained lm ...
+    seqclass train --model awd-lstm ... (from scratch; --no-scratch skips it)
+    each model: seqclass evaluate --split valid, seqclass evaluate --split test
+
+The deep families' settings are fixed below (not searched); the valid split only drives early
+stopping (best-valid-MCC weights). The test split chooses nothing. Reported per seed and as
+mean ± sd (ddof=1): test MCC, accuracy, precision, recall, specificity of `prom`, next to the
+k-mer baseline selected on valid in benchmarks/promoters.py (its numbers from docs/results.md,
+section A; same splits). Output: <outdir>/results.json, results.md, and a figure (--figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from promoters import Runner, mean_sd, metrics  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "promoters"
+DEFAULT_GENOME = ROOT.parent / "shared" / "data" / "genomes" / "s_epidermidis_ST14.fa.gz"
+TARGET_MCC = 0.80
+COLS = ("mcc", "accuracy", "precision", "recall", "specificity")
+
+# Scaled-down Genomic-ULMFiT language model: 3-mers every base, 2 LSTM layers of 256 units.
+PRETRAIN = ("--k", "3", "--kmer-stride", "1", "--embed-dim", "64", "--hidden", "256", "--layers", "2",
+            "--bptt", "70", "--batch-size", "32", "--max-steps", "1000", "--lr", "3e-3",
+            "--eval-every", "250", "--seed", "0")
+DEEP = ("--batch-size", "64", "--patience", "8", "--early-stop-metric", "mcc")
+MODELS = {
+    "kmer-default": ("--model", "kmer-logreg", "--k", "6", "--c", "1"),
+    "cnn": ("--model", "cnn", "--rc-average", "--channels", "64", "--kernel-size", "9",
+            "--conv-layers", "3", "--epochs", "30", *DEEP),
+    "awd-pretrained": ("--model", "awd-lstm", "--pretrained", "lm", "--unfreeze-every", "36",
+                       "--lr-decay-per-layer", "2.6", "--lr", "3e-3", "--epochs", "20", *DEEP),
+    "awd-scratch": ("--model", "awd-lstm", "--token-k", "3", "--embed-dim", "64", "--awd-hidden", "128",
+                    "--awd-layers", "2", "--lr", "3e-3", "--epochs", "20", *DEEP),
+}
+NAMES = {"kmer-selected": "kmer-logreg, k and C chosen on valid (section A)",
+         "kmer-default": "kmer-logreg, k=6 C=1 (fixed; re-run here)",
+         "cnn": "cnn (one-hot, 3 conv × 64, both strands)",
+         "awd-pretrained": "awd-lstm, LM-pretrained on S. epidermidis",
+         "awd-scratch": "awd-lstm, from scratch"}
+# docs/results.md section A, homology split, "k, C chosen on valid", test, seeds 0-4 (same splits)
+KMER_SELECTED = {
+    0: (0.673, 0.870, 0.763, 0.763, 0.910), 1: (0.702, 0.884, 0.824, 0.737, 0.940),
+    2: (0.802, 0.920, 0.846, 0.868, 0.940), 3: (0.722, 0.891, 0.829, 0.763, 0.940),
+    4: (0.664, 0.862, 0.732, 0.789, 0.890)}
+
+
+class DeepRunner(Runner):
+    def __init__(self, outdir: Path, jobs: int):
+        super().__init__(outdir, jobs)
+        self.log.seek(0)
+        self.log.truncate()
+        self.log.write("# commands run by benchmarks/promoters_deep.py (cwd: this folder; "
+                       f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')})\n")
+        self.log.flush()
+
+
+def chain(tag: str, model: str, seed: int) -> list[tuple]:
+    split, out = f"{tag}/split.parquet", f"{tag}/{model}"
+    return [("train", "--dataset", split, *MODELS[model], "--seed", seed, "--out", out),
+            *[("evaluate", "--model", out, "--dataset", split, "--split", sp,
+               "--out", f"{tag}/eval_{model}_{sp}") for sp in ("valid", "test")]]
+
+
+def lm_perplexity(lm: Path) -> float | None:
+    last = None
+    for line in (lm / "training_log.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        for key in ("valid_perplexity", "valid_ppl"):
+            if key in rec:
+                last = rec[key]
+    return last
+
+
+def tables(rows: list[dict], seeds: list[int], models: list[str], ppl, elapsed: float) -> str:
+    out = [f"### Mean ± sd over seeds {', '.join(map(str, seeds))} (homology split at 0.8, test)", "",
+           "| model | MCC | accuracy | precision | recall | specificity | valid MCC | "
+           f"MCC ≥ {TARGET_MCC}? |", "|---|---|---|---|---|---|---|---|"]
+    for m in ["kmer-selected", *models]:
+        sel = [r for r in rows if r["model"] == m]
+        if not sel:
+            continue
+        mcc = statistics.mean(r["mcc"] for r in sel)
+        vm = [r["valid_mcc"] for r in sel if r["valid_mcc"] is not None]
+        out.append(f"| {NAMES[m]} | " + " | ".join(mean_sd([r[c] for r in sel]) for c in COLS)
+                   + f" | {mean_sd(vm) if vm else '–'} | {'yes' if mcc >= TARGET_MCC else 'no'} "
+                   f"({mcc:.3f}) |")
+    out += ["", "### Per seed (test)", "",
+            "| seed | model | valid MCC | test MCC | accuracy | precision | recall | specificity "
+            "| train s |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: r["seed"]):
+        vm = "–" if r["valid_mcc"] is None else f"{r['valid_mcc']:.3f}"
+        ts = "–" if r.get("train_s") is None else f"{r['train_s']:.0f}"
+        out.append(f"| {r['seed']} | {NAMES[r['model']]} | {vm} | "
+                   + " | ".join(f"{r[c]:.3f}" for c in COLS) + f" | {ts} |")
+    out += ["", f"Language model valid perplexity (3-mer tokens, stride 1): "
+            f"{'–' if ppl is None else f'{ppl:.3f}'}; total wall time {elapsed:.0f} s."]
+    return "\n".join(out)
+
+
+def figure(rows: list[dict], models: list[str], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    order = ["kmer-selected", *models]
+    short = {"kmer-selected": "k-mer\n(k, C on valid)", "kmer-default": "k-mer\nk=6 C=1",
+             "cnn": "CNN", "awd-pretrained": "AWD-LSTM\nLM-pretrained", "awd-scratch": "AWD-LSTM\nscratch"}
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for x, m in enumerate(order):
+        vals = [r["mcc"] for r in rows if r["model"] == m]
+        if not vals:
+            continue
+        ax.scatter([x] * len(vals), vals, color=f"C{x}", zorder=3, s=18)
+        mean = statistics.mean(vals)
+        ax.hlines(mean, x - 0.28, x + 0.28, color="k")
+        ax.text(x + 0.3, mean, f"{mean:.3f}", va="center", fontsize=7)
+    ax.axhline(TARGET_MCC, ls="--", color="grey", lw=1, label=f"target {TARGET_MCC}")
+    ax.set_xticks(range(len(order)), [short[m] for m in order], fontsize=7)
+    ax.set_xlim(-0.5, len(order) - 0.2)
+    ax.set_ylabel("test MCC (dot: one seed; bar: mean)", fontsize=8)
+    ax.set_title("B. subtilis promoters, homology split at 0.8, seeds 0–4", fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--outdir", type=Path, required=True, help="scratch/output folder (created)")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="promoters folder")
+    ap.add_argument("--genome", type=Path, default=DEFAULT_GENOME, help="FASTA for the language model")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--threads", type=int, default=2, help="threads for `seqclass split`")
+    ap.add_argument("--jobs", type=int, default=2, help="commands run at once (default 2)")
+    ap.add_argument("--torch-threads", type=int, default=1, help="OMP_NUM_THREADS per process")
+    ap.add_argument("--no-scratch", action="store_true", help="skip awd-lstm from scratch")
+    ap.add_argument("--figure", type=Path, default=None, help="PNG path (default: outdir)")
+    args = ap.parse_args()
+
+    prom, non = args.data / "Bacillus_prom.fa", args.data / "Bacillus_non_prom.fa"
+    missing = [str(p) for p in (prom, non, args.genome) if not p.exists()]
+    if missing:
+        print(f"skipped: data not found ({', '.join(missing)}); it lives in ../shared/data beside the clone")
+        return 0
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.torch_threads)
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    run = DeepRunner(args.outdir.resolve(), jobs=max(1, args.jobs))
+    models = ["kmer-default", "cnn", "awd-pretrained"] + ([] if args.no_scratch else ["awd-scratch"])
+    t0 = time.time()
+    run("build", "--input", f"prom={prom.resolve()}", f"non={non.resolve()}",
+        "--rename-duplicate-ids", "--out", "dataset.parquet")
+    for seed in args.seeds:
+        tag = f"homology_s{seed}"
+        (run.outdir / tag).mkdir(exist_ok=True)
+        run("split", "--dataset", "dataset.parquet", "--out", f"{tag}/split.parquet", "--strategy",
+            "homology", "--identity", "0.8", "--seed", seed, "--threads", args.threads)
+    # phase 1: the language model beside the k-mer and CNN runs; phase 2: the AWD-LSTMs
+    t_phase = time.time()
+    run.many([[("pretrain", "--input", str(args.genome.resolve()), "--out", "lm", *PRETRAIN)]]
+             + [chain(f"homology_s{s}", m, s) for m in ("kmer-default", "cnn") for s in args.seeds])
+    t_lm = time.time() - t_phase
+    print(f"[{time.time() - t0:.0f} s] language model and cnn done", flush=True)
+    run.many([chain(f"homology_s{s}", m, s) for m in models[2:] for s in args.seeds])
+    elapsed = time.time() - t0
+    ppl = lm_perplexity(run.outdir / "lm")
+
+    rows = []
+    for s in args.seeds:
+        if s in KMER_SELECTED:
+            rows.append({"seed": s, "model": "kmer-selected", "valid_mcc": None, "train_s": None,
+                         **dict(zip(COLS, KMER_SELECTED[s]))})
+        for m in models:
+            tag = run.outdir / f"homology_s{s}"
+            tr = json.loads((tag / m / "training.json").read_text())
+            rows.append({"seed": s, "model": m,
+                         "valid_mcc": metrics(tag / f"eval_{m}_valid" / "metrics.json")["mcc"],
+                         "train_s": (tr.get("training_loop") or {}).get("seconds"),
+                         **metrics(tag / f"eval_{m}_test" / "metrics.json")})
+    text = tables(rows, args.seeds, models, ppl, elapsed)
+    text += (f"\n\n{run.n} seqclass commands in {elapsed:.0f} s (wall; phase 1, LM + k-mer + cnn: "
+             f"{t_lm:.0f} s), {args.jobs} at a time, OMP_NUM_THREADS={args.torch_threads}, "
+             f"{os.cpu_count()} CPUs visible; commands in {args.outdir / 'commands.sh'}\n")
+    (args.outdir / "results.md").write_text(text)
+    (args.outdir / "results.json").write_text(json.dumps(
+        {"rows": rows, "seeds": args.seeds, "lm_valid_perplexity": ppl, "elapsed_s": elapsed,
+         "commands": run.n, "jobs": args.jobs, "settings": {"pretrain": PRETRAIN, **MODELS}},
+        indent=2) + "\n")
+    fig = args.figure or args.outdir / "promoters_deep.png"
+    figure(rows, models, fig)
+    print()
+    print(text)
+    print(f"figure: {fig}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
