@@ -1,0 +1,436 @@
+"""Training speed and memory of every model family, each in a fresh process.
+
+    python benchmarks/train.py                          # all families, CPU (~2 min on 2 cores)
+    python benchmarks/train.py --device cuda            # on a CUDA GPU (bf16 autocast, as `auto` picks)
+    python benchmarks/train.py --families cnn,transformer --json out.json
+
+Data: seeded synthetic DNA "genes" of 300-3000 nt in two classes (GC 0.50 and 0.42), cut into
+1024-nt windows every 512 nt as `seqclass chunk --window 1024 --stride 512` cuts them (most
+windows are full length, the genes shorter than 1024 nt are one window of their own length).
+
+What is timed, per family, through the library (`family(name).fit`, the code behind
+`seqclass train`):
+  * deep families (cnn, bilstm, embedding-bag, transformer, awd-lstm, hf): `--steps` optimizer
+    steps after `--warmup-steps` untimed ones, each step timed on its own by wrapping
+    `train.loop.Trainer.train_step` (with a CUDA synchronise on a GPU), batch `--batch-size`,
+    fp32 on CPU, bf16 autocast on CUDA. Sequences/s, tokens/s (the model's tokens after the
+    --max-len crop) and nucleotides/s are over the timed steps;
+  * kmer-logreg, gc-logreg and hf-embed (frozen embeddings + logistic regression) have no
+    steps: the whole `fit` is timed, and sequences/s is windows fitted per second.
+`hf` and `hf-embed` use a tiny ESM checkpoint (3-mer tokenizer, the Nucleotide Transformer
+layout) built here from a config with random weights, saved with save_pretrained: no download.
+
+Peak memory is ru_maxrss of each family's process (read with os.wait4 by a small launcher, as
+benchmarks/chunk.py does, so that it is not inflated by this script), which includes Python,
+PyTorch and the data; on CUDA also torch.cuda.max_memory_allocated. For the transformer
+families the achieved training FLOP/s is estimated as 3 x forward FLOPs (forward ~ 2 x
+non-embedding parameters + 2 x layers x tokens x width per token, Kaplan et al. 2020), and on
+CUDA also as model-FLOPs utilisation against 989 TFLOP/s (H100 SXM dense bf16).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SCRIPT = Path(__file__).resolve()
+FAMILIES = ("kmer-logreg", "gc-logreg", "cnn", "bilstm", "embedding-bag", "transformer", "awd-lstm",
+            "hf", "hf-embed")
+TRANSFORMERS = ("transformer", "hf", "hf-embed", "nt-v2-100m")
+PEAK_FLOPS = 989e12  # H100 SXM dense bf16
+WINDOW, STRIDE = 1024, 512
+
+# small sizes, so that every family trains in seconds on 2 CPU cores (the CLI's defaults otherwise)
+SIZES: dict[str, dict] = {
+    "kmer-logreg": {},
+    "gc-logreg": {},
+    "cnn": {"channels": 64},
+    "bilstm": {"lstm_hidden": 64},
+    "embedding-bag": {},
+    "transformer": {"embed_dim": 64, "heads": 4, "encoder_layers": 2, "ff_dim": 256},
+    "awd-lstm": {"embed_dim": 64, "awd_hidden": 128, "awd_layers": 2, "token_k": 3, "token_stride": 3},
+    "hf": {"lr": 1e-4},
+    "hf-embed": {"head": "logreg"},
+}
+
+# The command is started by a small launcher process (see benchmarks/chunk.py): a child's
+# ru_maxrss keeps the high-water mark of the process it was forked from, even across exec.
+LAUNCHER = """
+import json, os, sys, time
+t = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - t
+rss_kib = ru.ru_maxrss / (1024 if sys.platform == "darwin" else 1)
+with open(sys.argv[1], "w") as fh:
+    json.dump({"rc": os.waitstatus_to_exitcode(status), "process_wall_s": wall,
+               "process_cpu_s": ru.ru_utime + ru.ru_stime, "rss_mib": rss_kib / 1024}, fh)
+"""
+
+
+# --- shared with predict.py ---------------------------------------------------------------
+
+def run_worker(script: Path, family: str, config: dict, work: Path) -> dict:
+    """Run `script --worker FAMILY` in a fresh process; its result JSON plus wall time and peak RSS."""
+    out, meta, log = work / f"{family}.json", work / f"{family}.rss.json", work / f"{family}.log"
+    cmd = [sys.executable, str(script), "--worker", family, "--config", json.dumps(config),
+           "--result", str(out)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    if config.get("threads"):
+        env.update(OMP_NUM_THREADS=str(config["threads"]), MKL_NUM_THREADS=str(config["threads"]))
+    with open(log, "wb") as err:
+        subprocess.run([sys.executable, "-S", "-c", LAUNCHER, str(meta), *cmd],
+                       stdout=err, stderr=subprocess.STDOUT, env=env, check=False)
+    m = json.loads(meta.read_text())
+    if m.pop("rc") != 0 or not out.exists():
+        sys.exit(f"{family} failed:\n{log.read_text()[-3000:]}")
+    return {**json.loads(out.read_text()), **m}
+
+
+def genes(n: int, seed: int, lo: int = 300, hi: int = 3000) -> list[tuple[str, str, int]]:
+    """n seeded synthetic genes (id, sequence, class), classes alternating, GC 0.50 / 0.42."""
+    rng = np.random.default_rng(seed)
+    bases = np.frombuffer(b"ACGT", dtype=np.uint8)
+    out = []
+    for i, length in enumerate(rng.integers(lo, hi + 1, n)):
+        gc = (0.50, 0.42)[i % 2]
+        p = [(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2]
+        out.append((f"gene{i}", rng.choice(bases, size=int(length), p=p).tobytes().decode(), i % 2))
+    return out
+
+
+def reads(records: list[tuple[str, str, int]], n: int, length: int, seed: int) -> list[tuple[str, str, int]]:
+    """n reads of `length` nt drawn from random positions of the records."""
+    rng = np.random.default_rng([seed, 1])
+    out = []
+    for i in range(n):
+        rid, seq, label = records[int(rng.integers(len(records)))]
+        start = int(rng.integers(0, len(seq) - length + 1))
+        out.append((f"read{i}", seq[start:start + length], label))
+    return out
+
+
+def windows(records: list[tuple[str, str, int]]) -> tuple[list[str], np.ndarray]:
+    """Training windows as `seqclass chunk --window 1024 --stride 512` cuts them, and their classes."""
+    from seqclass.sequence.windows import sliding
+
+    seqs, ys = [], []
+    for _, seq, label in records:
+        for s, e in sliding(len(seq), WINDOW, STRIDE):
+            seqs.append(seq[s:e])
+            ys.append(label)
+    return seqs, np.array(ys, dtype=np.int64)
+
+
+def tiny_checkpoint(directory: Path, nt_v2_100m: bool = False) -> Path:
+    """An ESM masked-LM checkpoint with a k-mer tokenizer, random weights, save_pretrained layout.
+
+    Tiny by default (3-mers, 2 layers of width 64). With nt_v2_100m the size of Nucleotide
+    Transformer v2 100M: 6-mer tokenizer, 22 layers, width 512, 16 heads, rotary positions,
+    2050 positions; its feed-forward is 3072 units without a gate where NT-v2 has a 2048-unit
+    SwiGLU (same parameter count and FLOPs; transformers' built-in ESM has no gated FFN).
+    """
+    import itertools
+
+    import torch
+    import transformers
+    from transformers import EsmConfig, EsmForMaskedLM, EsmTokenizer
+
+    transformers.utils.logging.disable_progress_bar()
+    torch.manual_seed(0)
+    directory.mkdir(parents=True, exist_ok=True)
+    k = 6 if nt_v2_100m else 3
+    kmers = ["".join(p) for p in itertools.product("ACGT", repeat=k)]
+    (directory / "vocab.txt").write_text(
+        "\n".join(["<unk>", "<pad>", "<mask>", "<cls>", "<eos>", *kmers, *"ACGTN"]) + "\n")
+    tok = EsmTokenizer(str(directory / "vocab.txt"), model_max_length=2048 if nt_v2_100m else 1024)
+    if nt_v2_100m:
+        size = dict(hidden_size=512, num_hidden_layers=22, num_attention_heads=16,
+                    intermediate_size=3072, max_position_embeddings=2050,
+                    position_embedding_type="rotary")
+    else:
+        size = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256,
+                    max_position_embeddings=514, position_embedding_type="absolute")
+    cfg = EsmConfig(vocab_size=len(tok), pad_token_id=tok.pad_token_id, mask_token_id=tok.mask_token_id,
+                    **size)
+    EsmForMaskedLM(cfg).save_pretrained(str(directory))
+    tok.save_pretrained(str(directory))
+    return directory
+
+
+def make_spec(name: str, config: dict, **extra):
+    """A ModelSpec with the family's CLI defaults, the small sizes above and the run's device."""
+    import dataclasses
+
+    from seqclass.models import ModelSpec, family
+
+    params = dataclasses.asdict(family(name).Params())
+    params.update(SIZES.get(name, {}), **extra)
+    for key in ("device", "batch_size"):
+        if key in params:
+            params[key] = config[key]
+    if "pretrained" in params and name in ("hf", "hf-embed") and "pretrained" not in extra:
+        params["pretrained"] = config["checkpoint"]
+    return ModelSpec(family=name, alphabet="dna", task="multiclass", labels=["gc50", "gc42"],
+                     window=WINDOW, stride=STRIDE, params=params)
+
+
+def transformer_shape(net) -> dict | None:
+    """Non-embedding parameters, layers and width of a transformer network (None for others)."""
+    import torch
+
+    layers = width = None
+    model = getattr(net, "model", None) or getattr(net, "encoder", None)
+    cfg = getattr(getattr(model, "model", model), "config", None) or getattr(model, "config", None)
+    if cfg is not None:
+        layers, width = cfg.num_hidden_layers, cfg.hidden_size
+    elif hasattr(net, "encoder") and hasattr(net.encoder, "layers"):
+        layers, width = len(net.encoder.layers), net.embed.embedding_dim
+    if layers is None:
+        return None
+    embedding = sum(m.weight.numel() for m in net.modules() if isinstance(m, torch.nn.Embedding))
+    total = sum(p.numel() for p in net.parameters())
+    return {"params": total, "non_embedding_params": total - embedding, "layers": layers, "width": width}
+
+
+def forward_flops(shape: dict, token_counts) -> float:
+    """Forward FLOPs of sequences of these token counts: t (2N + 2 n_layer t d) each."""
+    t = np.asarray(token_counts, dtype=np.float64)
+    return float((t * (2 * shape["non_embedding_params"] + 2 * shape["layers"] * t * shape["width"])).sum())
+
+
+def sync(device: str) -> None:
+    if device == "cuda":
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def set_threads(config: dict) -> None:
+    """--threads: PyTorch's intra-op threads in a worker (default: PyTorch's own, one per core)."""
+    if config.get("threads"):
+        import torch
+
+        torch.set_num_threads(config["threads"])
+
+
+def add_threads_flag(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--threads", type=int, default=0,
+                    help="PyTorch CPU threads per family process (default 0: PyTorch's default, one "
+                    "per core); 1 gives steadier figures when another job shares the cores")
+
+
+def machine(device: str) -> dict:
+    import torch
+
+    info = {"cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
+            "platform": platform.platform(), "device": device, "torch_threads": torch.get_num_threads()}
+    if device == "cuda":
+        info["gpu"] = torch.cuda.get_device_name()
+    return info
+
+
+# --- worker: one family in this process -------------------------------------------------------
+
+def worker(name: str, config: dict) -> dict:
+    import torch
+
+    from seqclass.models import family
+    from seqclass.models.base import TrainData
+    from seqclass.train import loop
+
+    set_threads(config)
+    t0 = time.perf_counter()
+    records = genes(config["genes"], config["seed"])
+    seqs, ys = windows(records)
+    train = TrainData(seqs, ys)
+    cls = family(name)
+    extra = {}
+    if "max_steps" in cls.Params.__dataclass_fields__ and name != "hf-embed":
+        extra = {"max_steps": config["warmup_steps"] + config["steps"], "eval_every": 0,
+                 "patience": 0}
+    spec = make_spec(name, config, **extra)
+    if config["device"] == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+
+    steps: list[dict] = []
+    shape_box: dict = {}
+    original = loop.Trainer.train_step
+
+    def timed_step(self, micro, epoch, group):
+        if not shape_box:
+            shape_box["shape"] = transformer_shape(self.net)
+        sync(config["device"])
+        t = time.perf_counter()
+        original(self, micro, epoch, group)
+        sync(config["device"])
+        idx = np.concatenate(micro)
+        steps.append({"s": time.perf_counter() - t, "rows": int(len(idx)),
+                      "tokens": [int(x) for x in self.lengths[idx]],
+                      "nt": int(sum(min(len(self.sequences[i]), self.p["max_len"] or 10**12) for i in idx))})
+
+    loop.Trainer.train_step = timed_step
+    sync(config["device"])
+    t = time.perf_counter()
+    model = cls.fit(spec, train, None, config["seed"])
+    sync(config["device"])
+    fit_s = time.perf_counter() - t
+
+    result = {"family": name, "windows": len(seqs), "nt": int(sum(len(s) for s in seqs)),
+              "fit_s": fit_s, "setup_s": t - t0, "params": spec.params}
+    if steps:
+        timed = steps[config["warmup_steps"]:]
+        secs = sum(s["s"] for s in timed)
+        tokens = [t for s in timed for t in s["tokens"]]
+        result.update(kind="steps", steps=len(timed), step_s=secs, steps_per_s=len(timed) / secs,
+                      seqs_per_s=sum(s["rows"] for s in timed) / secs, tokens_per_s=len(tokens) and
+                      sum(tokens) / secs, nt_per_s=sum(s["nt"] for s in timed) / secs,
+                      tokens_per_seq=float(np.mean(tokens)))
+        shape = shape_box.get("shape")
+    else:
+        result.update(kind="fit", seqs_per_s=len(seqs) / fit_s, nt_per_s=result["nt"] / fit_s,
+                      steps=None, steps_per_s=None)
+        shape = transformer_shape(model.net) if hasattr(model, "net") else None
+        if hasattr(model, "codec"):
+            lengths = [len(a) for a in model.codec.encode(seqs)]
+            result.update(tokens_per_s=sum(lengths) / fit_s, tokens_per_seq=float(np.mean(lengths)))
+        else:
+            result.update(tokens_per_s=result["nt_per_s"], tokens_per_seq=result["nt"] / len(seqs))
+    if shape is not None and name in TRANSFORMERS:
+        factor = 1 if name == "hf-embed" else 3  # frozen encoder: forward only
+        if steps:
+            timed_tokens = [t for s in steps[config["warmup_steps"]:] for t in s["tokens"]]
+            flops = factor * forward_flops(shape, timed_tokens)
+            secs = result["step_s"]
+        else:
+            flops = factor * forward_flops(shape, [len(a) for a in model.codec.encode(seqs)])
+            secs = fit_s
+        result.update(shape=shape, flops=flops, flops_per_s=flops / secs,
+                      mfu=flops / secs / PEAK_FLOPS if config["device"] == "cuda" else None)
+    if config["device"] == "cuda":
+        result["cuda_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
+    result["machine"] = machine(config["device"])
+    return result
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+def fmt(x: float | None, spec: str = ".1f") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def human(x: float | None) -> str:
+    if x is None:
+        return "-"
+    for unit, div in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= div:
+            return f"{x / div:.2f}{unit}"
+    return f"{x:.0f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--families", default=",".join(FAMILIES), help="comma-separated (default: all)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--genes", type=int, default=200, help="synthetic genes (300-3000 nt)")
+    ap.add_argument("--steps", type=int, default=4, help="timed optimizer steps per deep family")
+    ap.add_argument("--warmup-steps", type=int, default=1, help="untimed steps before them")
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--seed", type=int, default=0)
+    add_threads_flag(ap)
+    ap.add_argument("--workdir", type=Path, help="keep intermediate files here (default: a temp dir)")
+    ap.add_argument("--json", type=Path, help="write the numbers here")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--config", help=argparse.SUPPRESS)
+    ap.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.worker:
+        args.result.write_text(json.dumps(worker(args.worker, json.loads(args.config))) + "\n")
+        return
+    families = [f.strip() for f in args.families.split(",") if f.strip()]
+    unknown = sorted(set(families) - set(FAMILIES))
+    if unknown:
+        sys.exit(f"unknown families: {', '.join(unknown)}; known: {', '.join(FAMILIES)}")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            sys.exit("--device cuda, but no CUDA device is available")
+
+    tmp = None
+    if args.workdir:
+        work = args.workdir
+        work.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-train-")
+        work = Path(tmp.name)
+    try:
+        run(args, families, work)
+    finally:
+        if tmp:
+            tmp.cleanup()
+
+
+def run(args: argparse.Namespace, families: list[str], work: Path) -> None:
+    t_start, load_start = time.perf_counter(), os.getloadavg()
+    config = {"device": args.device, "genes": args.genes, "steps": args.steps,
+              "warmup_steps": args.warmup_steps, "batch_size": args.batch_size, "seed": args.seed,
+              "threads": args.threads}
+    if {"hf", "hf-embed"} & set(families):
+        config["checkpoint"] = str(tiny_checkpoint(work / "tiny-esm"))
+    seqs, _ = windows(genes(args.genes, args.seed))
+    print(f"data: {args.genes} synthetic genes (300-3000 nt, seed {args.seed}) -> {len(seqs)} windows "
+          f"of <= {WINDOW} nt (stride {STRIDE}), {sum(map(len, seqs)) / 1e6:.2f} Mnt; device {args.device}; "
+          f"batch {args.batch_size}, {args.warmup_steps} warm-up + {args.steps} timed steps; "
+          f"threads {args.threads or 'PyTorch default'}")
+    results = []
+    for name in families:
+        r = run_worker(SCRIPT, name, config, work)
+        results.append(r)
+        print(f"  {name}: {r['process_wall_s']:.1f} s, peak RSS {r['rss_mib']:.0f} MiB", file=sys.stderr)
+
+    print()
+    head = (f"{'family':<14} {'timed':<9} {'steps/s':>8} {'seq/s':>9} {'tokens/s':>10} {'nt/s':>10} "
+            f"{'tok/seq':>7} {'FLOP/s':>8} {'MFU':>6} {'peak RSS MiB':>12} {'process s':>9}")
+    if args.device == "cuda":
+        head += f" {'CUDA MiB':>9}"
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        timed = f"{r['steps']} steps" if r["kind"] == "steps" else "fit"
+        line = (f"{r['family']:<14} {timed:<9} {fmt(r['steps_per_s'], '.2f'):>8} {fmt(r['seqs_per_s']):>9} "
+                f"{human(r['tokens_per_s']):>10} {human(r['nt_per_s']):>10} {r['tokens_per_seq']:7.0f} "
+                f"{human(r.get('flops_per_s')):>8} {fmt(r.get('mfu') and 100 * r['mfu'], '.2f'):>6} "
+                f"{r['rss_mib']:12.0f} {r['process_wall_s']:9.1f}")
+        if args.device == "cuda":
+            line += f" {r['cuda_peak_mib']:9.0f}"
+        print(line)
+    print("timed: deep families over the timed optimizer steps (forward, backward, AdamW); 'fit' = the "
+          "whole fit\n(kmer-logreg, gc-logreg; hf-embed: frozen embeddings + logistic regression). "
+          "FLOP/s: transformer families,\n3 x forward (forward only for hf-embed); MFU against 989 "
+          "TFLOP/s (H100 dense bf16), CUDA only.")
+    load = os.getloadavg()
+    print(f"(benchmark took {time.perf_counter() - t_start:.0f} s; load average at the start "
+          f"{load_start[0]:.1f}, at the end {load[0]:.1f} on {os.cpu_count()} CPUs)", file=sys.stderr)
+    if args.json:
+        doc = {"config": config, "machine": results[0]["machine"] if results else {},
+               "load_average": {"start": load_start[0], "end": load[0]},
+               "results": [{k: v for k, v in r.items() if k != "machine"} for r in results]}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
