@@ -19,6 +19,8 @@ workflow {
         PIPELINE_INITIALISATION.out.model,
         params.mode,
         params.window,
+        params.pretrain_input,
+        params.pretrained,
         params.multiqc_config
     )
 

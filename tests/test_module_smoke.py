@@ -48,6 +48,7 @@ PROCESSES = {
     "SEQCLASS_BUILD": ("modules/local/build/main.nf", "SEQCLASS:PREPARE_DATA:SEQCLASS_BUILD"),
     "SEQCLASS_SPLIT": ("modules/local/split/main.nf", "SEQCLASS:PREPARE_DATA:SEQCLASS_SPLIT"),
     "SEQCLASS_CHUNK": ("modules/local/chunk/main.nf", "SEQCLASS:PREPARE_DATA:SEQCLASS_CHUNK"),
+    "SEQCLASS_PRETRAIN": ("modules/local/pretrain/main.nf", "SEQCLASS:SEQCLASS_PRETRAIN"),
     "SEQCLASS_TRAIN": ("modules/local/train/main.nf", "SEQCLASS:TRAIN_EVALUATE:SEQCLASS_TRAIN"),
     "SEQCLASS_EVALUATE": ("modules/local/evaluate/main.nf", "SEQCLASS:TRAIN_EVALUATE:SEQCLASS_EVALUATE"),
     "SEQCLASS_PREDICT": ("modules/local/predict/main.nf", "SEQCLASS:PREDICT:SEQCLASS_PREDICT"),
@@ -321,8 +322,12 @@ def chain_spec(raw: RawInputs) -> list[tuple[str, str, tuple[str, ...], Inputs]]
          lambda r: {"meta": TRAIN_META, "dataset": r["SEQCLASS_BUILD"].emit("dataset")}),
         ("SEQCLASS_CHUNK", "SEQCLASS_CHUNK", ("SEQCLASS_SPLIT",),
          lambda r: {"meta": TRAIN_META, "dataset": r["SEQCLASS_SPLIT"].emit("split")}),
+        # a language model on unlabelled contigs, with conf/test.config's small pretrain_args
+        ("SEQCLASS_PRETRAIN", "SEQCLASS_PRETRAIN", (),
+         lambda r: {"meta": TRAIN_META, "sequences": [str(raw.query)]}),
         ("SEQCLASS_TRAIN", "SEQCLASS_TRAIN", ("SEQCLASS_CHUNK",),  # test profile sets a window
-         lambda r: {"meta": TRAIN_META, "dataset": r["SEQCLASS_CHUNK"].emit("chunks")}),
+         lambda r: {"meta": TRAIN_META, "dataset": r["SEQCLASS_CHUNK"].emit("chunks"),
+                    "pretrained": []}),
         ("SEQCLASS_EVALUATE", "SEQCLASS_EVALUATE", ("SEQCLASS_TRAIN", "SEQCLASS_SPLIT"),
          lambda r: {"meta": TRAIN_META, "model": r["SEQCLASS_TRAIN"].emit("model"),
                     "dataset": r["SEQCLASS_SPLIT"].emit("split")}),
@@ -346,7 +351,8 @@ def chain_spec(raw: RawInputs) -> list[tuple[str, str, tuple[str, ...], Inputs]]
     ]
 
 
-KEYS = ["SEQCLASS_BUILD", "SEQCLASS_SPLIT", "SEQCLASS_CHUNK", "SEQCLASS_TRAIN", "SEQCLASS_EVALUATE",
+KEYS = ["SEQCLASS_BUILD", "SEQCLASS_SPLIT", "SEQCLASS_CHUNK", "SEQCLASS_PRETRAIN", "SEQCLASS_TRAIN",
+        "SEQCLASS_EVALUATE",
         "SEQCLASS_PREDICT", "SEQCLASS_REPORT", "SEQCLASS_REPORT (predict mode)"]
 
 

@@ -2,7 +2,8 @@
 // seqclass: train mode (samplesheet → model, metrics) or predict mode (model + sequences → calls)
 //
 
-include { PREPARE_DATA    } from '../subworkflows/local/prepare_data/main'
+include { PREPARE_DATA      } from '../subworkflows/local/prepare_data/main'
+include { SEQCLASS_PRETRAIN } from '../modules/local/pretrain/main'
 include { TRAIN_EVALUATE  } from '../subworkflows/local/train_evaluate/main'
 include { PREDICT         } from '../subworkflows/local/predict/main'
 include { SEQCLASS_REPORT } from '../modules/local/report/main'
@@ -15,6 +16,8 @@ workflow SEQCLASS {
     ch_model       // channel: path(model dir) in predict mode, empty in train mode
     mode           // value: 'train' or 'predict'
     window         // value: chunk window length, or null
+    pretrain_input // value: unlabelled FASTA path or glob to pretrain a language model on, or null
+    pretrained     // value: a language model or checkpoint directory to start from, or null
     multiqc_config // value: path to a MultiQC config YAML
 
     main:
@@ -24,7 +27,21 @@ workflow SEQCLASS {
         PREPARE_DATA ( ch_input, window )
         ch_versions = ch_versions.mix(PREPARE_DATA.out.versions)
 
-        TRAIN_EVALUATE ( PREPARE_DATA.out.train_table, PREPARE_DATA.out.split )
+        // the model starts from a language model pretrained here, a given directory, or nothing
+        if (pretrain_input) {
+            ch_unlabelled = Channel.fromPath(pretrain_input, checkIfExists: true)
+                .toSortedList { a, b -> a.name <=> b.name }
+                .map { files -> [ [ id: 'seqclass' ], files ] }
+            SEQCLASS_PRETRAIN ( ch_unlabelled )
+            ch_versions   = ch_versions.mix(SEQCLASS_PRETRAIN.out.versions)
+            ch_pretrained = SEQCLASS_PRETRAIN.out.lm.map { meta, lm -> lm }.first()
+        } else if (pretrained) {
+            ch_pretrained = Channel.value(file(pretrained, checkIfExists: true))
+        } else {
+            ch_pretrained = Channel.value([])
+        }
+
+        TRAIN_EVALUATE ( PREPARE_DATA.out.train_table, PREPARE_DATA.out.split, ch_pretrained )
         ch_versions = ch_versions.mix(TRAIN_EVALUATE.out.versions)
 
         ch_report_tables = PREPARE_DATA.out.dataset_summary

@@ -6,6 +6,7 @@ process SEQCLASS_TRAIN {
 
     input:
     tuple val(meta), path(dataset)
+    path pretrained // a language model from SEQCLASS_PRETRAIN or a checkpoint directory; [] for none
 
     output:
     tuple val(meta), path("*.model", type: 'dir')             , emit: model
@@ -17,12 +18,14 @@ process SEQCLASS_TRAIN {
     task.ext.when == null || task.ext.when
 
     script:
-    def args   = task.ext.args ?: ''
-    def prefix = task.ext.prefix ?: "${meta.id}"
+    def args       = task.ext.args ?: ''
+    def prefix     = task.ext.prefix ?: "${meta.id}"
+    def pretrained_arg = pretrained ? "--pretrained ${pretrained}" : ''
     """
     seqclass train \\
         --dataset ${dataset} \\
         --out ${prefix}.model \\
+        ${pretrained_arg} \\
         ${args}
 
     seqclass versions --process '${task.process}' --out versions.yml

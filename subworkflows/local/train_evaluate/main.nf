@@ -10,11 +10,12 @@ workflow TRAIN_EVALUATE {
     take:
     ch_train_table // channel: [ val(meta), path(split or chunks parquet) ]
     ch_split       // channel: [ val(meta), path(split.parquet) ]
+    ch_pretrained  // channel: path(language model or checkpoint dir), or [] for none; a value channel
 
     main:
     ch_versions = Channel.empty()
 
-    SEQCLASS_TRAIN ( ch_train_table )
+    SEQCLASS_TRAIN ( ch_train_table, ch_pretrained )
     ch_versions = ch_versions.mix(SEQCLASS_TRAIN.out.versions)
 
     // evaluate whole sequences of the split table: windows are aggregated as predict does
