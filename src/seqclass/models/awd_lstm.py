@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from seqclass.config import option
-from seqclass.models.base import ModelSpec, TrainContext, TrainData, register
+from seqclass.models.base import ModelSpec, TrainContext, TrainData, register, require_at_least_one
 from seqclass.models.deep import DeepClassifier
 from seqclass.sequence import encoding
 from seqclass.sequence.encoding import PAD, vocab_size
@@ -242,9 +242,7 @@ class AwdLstm(DeepClassifier):
     @classmethod
     def check(cls, spec: ModelSpec) -> None:
         p = spec.params
-        for name in ("embed_dim", "awd_hidden", "awd_layers", "awd_head_hidden", "token_stride"):
-            if p[name] < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        require_at_least_one(p, ("embed_dim", "awd_hidden", "awd_layers", "awd_head_hidden", "token_stride"))
         for name in ("embed_dropout", "weight_dropout", "hidden_dropout"):
             if not 0 <= p[name] < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1)")

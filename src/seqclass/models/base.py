@@ -99,6 +99,13 @@ class Classifier(ABC):
         return to_probabilities(logits, self.spec.task)
 
 
+def require_at_least_one(params: dict[str, Any], names: tuple[str, ...]) -> None:
+    """Refuse a family parameter below 1, naming its flag."""
+    for name in names:
+        if params[name] < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+
+
 def to_probabilities(logits: np.ndarray, task: str) -> np.ndarray:
     if task == "multilabel":
         return 1.0 / (1.0 + np.exp(-logits))

@@ -14,7 +14,7 @@ import functools
 from dataclasses import dataclass
 
 from seqclass.config import option
-from seqclass.models.base import ModelSpec, register
+from seqclass.models.base import ModelSpec, register, require_at_least_one
 from seqclass.models.deep import DeepClassifier
 from seqclass.sequence.encoding import PAD, vocab_size
 from seqclass.train.params import TokenParams
@@ -67,9 +67,7 @@ class BiLstm(DeepClassifier):
 
     @classmethod
     def check(cls, spec: ModelSpec) -> None:
-        for name in ("embed_dim", "lstm_hidden", "lstm_layers"):
-            if spec.params[name] < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        require_at_least_one(spec.params, ("embed_dim", "lstm_hidden", "lstm_layers"))
 
     @classmethod
     def build(cls, spec: ModelSpec):

@@ -17,7 +17,7 @@ import functools
 from dataclasses import dataclass
 
 from seqclass.config import option
-from seqclass.models.base import ModelSpec, register
+from seqclass.models.base import ModelSpec, register, require_at_least_one
 from seqclass.models.deep import DeepClassifier
 from seqclass.sequence.alphabet import DNA, core_size
 from seqclass.sequence.encoding import PAD, complement_tokens
@@ -93,9 +93,7 @@ class Cnn(DeepClassifier):
         p = spec.params
         if p["rc_average"] and spec.alphabet != DNA:
             raise ValueError("--rc-average needs DNA")
-        for name in ("channels", "kernel_size", "conv_layers"):
-            if p[name] < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        require_at_least_one(p, ("channels", "kernel_size", "conv_layers"))
 
     @classmethod
     def build(cls, spec: ModelSpec):

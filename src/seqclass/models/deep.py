@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from seqclass.models.base import Classifier, ModelSpec, TrainContext, TrainData
+from seqclass.models.base import Classifier, ModelSpec, TrainContext, TrainData, require_at_least_one
 from seqclass.sequence import encoding
 from seqclass.train.params import DeepTrainParams
 
@@ -88,9 +88,7 @@ class DeepClassifier(Classifier):
         if "token_k" in p:  # resolve the family default so config.json records the value used
             p["token_k"] = cls.token_k(spec)
             encoding.check_token_k(spec.alphabet, p["token_k"])
-        for name in ("batch_size", "grad_accum"):
-            if p[name] < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        require_at_least_one(p, ("batch_size", "grad_accum"))
         if p["max_steps"] <= 0 and p["epochs"] < 1:
             raise ValueError("give --epochs of at least 1 or --max-steps")
         if p["keep_checkpoints"] < 1:

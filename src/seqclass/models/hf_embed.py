@@ -27,7 +27,7 @@ import numpy as np
 
 from seqclass.config import option
 from seqclass.models import hf
-from seqclass.models.base import Classifier, ModelSpec, TrainData, register
+from seqclass.models.base import Classifier, ModelSpec, TrainData, register, require_at_least_one
 from seqclass.models.linear import fit_logreg
 
 log = logging.getLogger(__name__)
@@ -129,9 +129,7 @@ class HfEmbed(Classifier):
         import torch
 
         p = spec.params
-        for name in ("batch_size", "head_hidden", "head_epochs"):
-            if p[name] < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        require_at_least_one(p, ("batch_size", "head_hidden", "head_epochs"))
         source = hf.check_source(spec)
         codec = hf.load_codec(source, spec, local=False)
         p["hf_input"] = codec.mode
