@@ -130,3 +130,11 @@ def test_chunk_dataset_without_split(tmp_path, lengths_dataset):
     ok("chunk", "--dataset", tmp_path / "d.parquet", "--out", out, "--window", "60")
     rows = chunks(out)
     assert rows and all(r["split"] is None for r in rows)
+
+
+def test_window_count_matches_sliding():
+    from seqclass.sequence.windows import count, sliding
+
+    for length in range(1, 120):
+        for window, stride in ((1, 1), (7, 3), (50, 25), (100, 100), (100, 30)):
+            assert count(length, window, stride) == len(sliding(length, window, stride))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqclass.models.base import Classifier
-from seqclass.sequence.windows import sliding
+from seqclass.sequence import windows as spans_of
 
 AGGREGATES = ("mean", "max")
 
@@ -36,7 +36,7 @@ def score(model: Classifier, records: Iterable[tuple[str, str]], aggregate: str 
     n_windows = 0
     for rid, seq in records:
         pending.append((rid, seq))
-        n_windows += 1 if window is None else max(1, -(-max(len(seq) - window, 0) // stride) + 1)
+        n_windows += 1 if window is None else spans_of.count(len(seq), window, stride)
         if n_windows >= batch_windows:
             yield _score_batch(model, pending, aggregate, window, stride)
             pending, n_windows = [], 0
@@ -50,7 +50,7 @@ def _score_batch(model: Classifier, records: list[tuple[str, str]], aggregate: s
     owner: list[int] = []
     coords: list[tuple[str, int, int]] = []
     for i, (rid, seq) in enumerate(records):
-        spans = [(0, len(seq))] if window is None else sliding(len(seq), window, stride)
+        spans = [(0, len(seq))] if window is None else spans_of.sliding(len(seq), window, stride)
         for start, end in spans:
             pieces.append(seq[start:end])
             owner.append(i)

@@ -18,6 +18,11 @@ def sliding(length: int, window: int, stride: int) -> list[tuple[int, int]]:
     return [(s, s + window) for s in starts]
 
 
+def count(length: int, window: int, stride: int) -> int:
+    """How many windows `sliding` gives, without building them."""
+    return 1 if length <= window else -(-(length - window) // stride) + 1
+
+
 def random_stretches(length: int, window: int, k: int, rng: np.random.Generator) -> list[tuple[int, int]]:
     """`k` windows at uniformly random starts; one whole-sequence window if it is too short."""
     if length <= window:
