@@ -53,6 +53,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import launch  # benchmarks/launch.py, beside this script
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -65,32 +66,9 @@ SEQCLASS = [sys.executable, "-m", "seqclass"]
 
 # --- running one command -------------------------------------------------------------
 
-# The command is started by a small launcher process, not by this one: on Linux a child's
-# ru_maxrss keeps the high-water mark of the process it was forked from (exec does not reset
-# it), so forking straight from this process (pyarrow loaded, ~200 MiB) would report at least
-# that much for every command. A bare `python -S` launcher is ~10 MiB.
-LAUNCHER = """
-import json, os, sys, time
-t = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
-_, status, ru = os.wait4(pid, 0)
-wall = time.perf_counter() - t
-rss_kib = ru.ru_maxrss / (1024 if sys.platform == "darwin" else 1)
-with open(sys.argv[1], "w") as fh:
-    json.dump({"rc": os.waitstatus_to_exitcode(status), "wall_s": wall,
-               "cpu_s": ru.ru_utime + ru.ru_stime, "rss_mib": rss_kib / 1024}, fh)
-"""
-
-
 def measure(cmd: list[str], log: Path) -> dict:
     """Run `cmd` once; wall seconds, CPU seconds (user+sys) and peak RSS (MiB) of its process."""
-    result = log.with_suffix(".json")
-    with open(log, "wb") as err:
-        subprocess.run([sys.executable, "-S", "-c", LAUNCHER, str(result), *cmd],
-                       stdout=subprocess.DEVNULL, stderr=err, check=False)
-    m = json.loads(result.read_text())
+    m = launch.measure(cmd, log)
     if m.pop("rc") != 0:
         sys.exit(f"command failed: {' '.join(cmd)}\n{log.read_text()[-2000:]}")
     return m

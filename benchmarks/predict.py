@@ -44,7 +44,6 @@ import json
 import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -58,6 +57,7 @@ from train import (  # noqa: E402  (benchmarks/train.py: data, checkpoints, FLOP
     TRANSFORMERS,
     WINDOW,
     add_threads_flag,
+    chosen_families,
     fmt,
     forward_flops,
     genes,
@@ -65,6 +65,7 @@ from train import (  # noqa: E402  (benchmarks/train.py: data, checkpoints, FLOP
     machine,
     make_spec,
     reads,
+    run_in_workdir,
     run_worker,
     set_threads,
     sync,
@@ -277,32 +278,13 @@ def main() -> None:
     if args.worker:
         args.result.write_text(json.dumps(worker(args.worker, json.loads(args.config))) + "\n")
         return
-    families = [f.strip() for f in args.families.split(",") if f.strip()]
-    unknown = sorted(set(families) - set(FAMILIES))
-    if unknown:
-        sys.exit(f"unknown families: {', '.join(unknown)}; known: {', '.join(FAMILIES)}")
+    families = chosen_families(args)
     if args.nt_v2_100m:
         families.append(NT)
         if args.device != "cuda":
             print("warning: --nt-v2-100m is meant for --device cuda; on CPU it takes minutes",
                   file=sys.stderr)
-    if args.device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            sys.exit("--device cuda, but no CUDA device is available")
-    tmp = None
-    if args.workdir:
-        work = args.workdir
-        work.mkdir(parents=True, exist_ok=True)
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-predict-")
-        work = Path(tmp.name)
-    try:
-        run(args, families, work)
-    finally:
-        if tmp:
-            tmp.cleanup()
+    run_in_workdir(args, "bench-predict-", run, families)
 
 
 def run(args: argparse.Namespace, families: list[str], work: Path) -> None:

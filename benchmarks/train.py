@@ -34,12 +34,12 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import launch  # benchmarks/launch.py, beside this script
 import numpy as np
 
 SCRIPT = Path(__file__).resolve()
@@ -62,40 +62,46 @@ SIZES: dict[str, dict] = {
     "hf-embed": {"head": "logreg"},
 }
 
-# The command is started by a small launcher process (see benchmarks/chunk.py): a child's
-# ru_maxrss keeps the high-water mark of the process it was forked from, even across exec.
-LAUNCHER = """
-import json, os, sys, time
-t = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
-_, status, ru = os.wait4(pid, 0)
-wall = time.perf_counter() - t
-rss_kib = ru.ru_maxrss / (1024 if sys.platform == "darwin" else 1)
-with open(sys.argv[1], "w") as fh:
-    json.dump({"rc": os.waitstatus_to_exitcode(status), "process_wall_s": wall,
-               "process_cpu_s": ru.ru_utime + ru.ru_stime, "rss_mib": rss_kib / 1024}, fh)
-"""
-
-
 # --- shared with predict.py ---------------------------------------------------------------
 
 def run_worker(script: Path, family: str, config: dict, work: Path) -> dict:
     """Run `script --worker FAMILY` in a fresh process; its result JSON plus wall time and peak RSS."""
-    out, meta, log = work / f"{family}.json", work / f"{family}.rss.json", work / f"{family}.log"
+    out, log = work / f"{family}.result.json", work / f"{family}.log"
     cmd = [sys.executable, str(script), "--worker", family, "--config", json.dumps(config),
            "--result", str(out)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     if config.get("threads"):
         env.update(OMP_NUM_THREADS=str(config["threads"]), MKL_NUM_THREADS=str(config["threads"]))
-    with open(log, "wb") as err:
-        subprocess.run([sys.executable, "-S", "-c", LAUNCHER, str(meta), *cmd],
-                       stdout=err, stderr=subprocess.STDOUT, env=env, check=False)
-    m = json.loads(meta.read_text())
-    if m.pop("rc") != 0 or not out.exists():
+    m = launch.measure(cmd, log, env=env, keep_stdout=True)
+    if m["rc"] != 0 or not out.exists():
         sys.exit(f"{family} failed:\n{log.read_text()[-3000:]}")
-    return {**json.loads(out.read_text()), **m}
+    # the worker reports its own timings; the process-level ones keep a prefix of their own
+    return {**json.loads(out.read_text()), "process_wall_s": m["wall_s"],
+            "process_cpu_s": m["cpu_s"], "rss_mib": m["rss_mib"]}
+
+
+def chosen_families(args: argparse.Namespace) -> list[str]:
+    """--families as a list, each one known; --device cuda only where CUDA is there."""
+    families = [f.strip() for f in args.families.split(",") if f.strip()]
+    unknown = sorted(set(families) - set(FAMILIES))
+    if unknown:
+        sys.exit(f"unknown families: {', '.join(unknown)}; known: {', '.join(FAMILIES)}")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            sys.exit("--device cuda, but no CUDA device is available")
+    return families
+
+
+def run_in_workdir(args: argparse.Namespace, prefix: str, run, families: list[str]) -> None:
+    """run(args, families, work) in --workdir, or in a temporary folder removed afterwards."""
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        run(args, families, args.workdir)
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        run(args, families, Path(tmp))
 
 
 def genes(n: int, seed: int, lo: int = 300, hi: int = 3000) -> list[tuple[str, str, int]]:
@@ -359,28 +365,7 @@ def main() -> None:
     if args.worker:
         args.result.write_text(json.dumps(worker(args.worker, json.loads(args.config))) + "\n")
         return
-    families = [f.strip() for f in args.families.split(",") if f.strip()]
-    unknown = sorted(set(families) - set(FAMILIES))
-    if unknown:
-        sys.exit(f"unknown families: {', '.join(unknown)}; known: {', '.join(FAMILIES)}")
-    if args.device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            sys.exit("--device cuda, but no CUDA device is available")
-
-    tmp = None
-    if args.workdir:
-        work = args.workdir
-        work.mkdir(parents=True, exist_ok=True)
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="bench-train-")
-        work = Path(tmp.name)
-    try:
-        run(args, families, work)
-    finally:
-        if tmp:
-            tmp.cleanup()
+    run_in_workdir(args, "bench-train-", run, chosen_families(args))
 
 
 def run(args: argparse.Namespace, families: list[str], work: Path) -> None:
