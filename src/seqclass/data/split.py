@@ -4,13 +4,18 @@
 per-class quota is furthest from full, so class proportions follow the requested
 fractions as closely as whole groups allow. A random split is the same with one group
 per sequence.
+
+A class found in fewer groups than there are splits cannot reach train, valid and test;
+`small_classes` drops such classes, or merges them into one, before `assign` places the rest.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+
 import numpy as np
 
-from seqclass.data.labels import split_label
+from seqclass.data.labels import join_labels, split_label
 
 SPLITS = ("train", "valid", "test")
 
@@ -56,3 +61,41 @@ def assign(groups: np.ndarray, labels: list[str], fractions: tuple[float, float,
         placed[g] = s
         filled[s] += counts[g]
     return np.asarray(SPLITS)[placed[inverse]]
+
+
+def class_groups(groups: np.ndarray, labels: list[str]) -> dict[str, dict[str, int]]:
+    """Class → {"rows": rows carrying it, "groups": distinct groups among those rows}, by class."""
+    rows: Counter[str] = Counter()
+    members: dict[str, set] = defaultdict(set)
+    for g, lab in zip(np.asarray(groups).tolist(), labels):
+        for c in split_label(lab):
+            rows[c] += 1
+            members[c].add(g)
+    return {c: {"rows": rows[c], "groups": len(members[c])} for c in sorted(rows)}
+
+
+def small_classes(groups: np.ndarray, labels: list[str], min_groups: int,
+                  into: str | None = None) -> tuple[np.ndarray, list[str], dict[str, dict[str, int]]]:
+    """Drop, or with `into` rename to `into`, every class found in fewer than `min_groups` groups.
+
+    Returns which rows to keep, every row's new label, and the small classes with their counts
+    (`class_groups`). A multi-label row loses (or renames) only its small labels and is dropped
+    when none is left; `into` itself is never small, it is where the others go.
+    # (N,) bool, list of N str, dict
+    """
+    counts = class_groups(groups, labels)
+    small = {c: n for c, n in counts.items() if n["groups"] < min_groups and c != into}
+    keep = np.ones(len(labels), dtype=bool)
+    if not small:
+        return keep, list(labels), small
+    new = []
+    for i, lab in enumerate(labels):
+        parts = split_label(lab)
+        if not any(c in small for c in parts):
+            new.append(lab)
+            continue
+        parts = [into if c in small else c for c in parts] if into else \
+            [c for c in parts if c not in small]
+        keep[i] = bool(parts)
+        new.append(join_labels(parts))
+    return keep, new, small

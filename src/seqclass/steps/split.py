@@ -3,7 +3,9 @@
 --strategy homology (default) clusters the sequences at --identity with MMseqs2, CD-HIT
 or a built-in MinHash clustering, and places whole clusters; random places single
 sequences; column places the groups of --group-column (chromosome, sample, parent).
-All three are stratified by class. Writes the split Parquet (the dataset plus
+All three are stratified by class. A class found in fewer groups than
+--min-class-clusters is dropped first, or merged into --merge-small-classes, so that the
+other classes are placed normally. Writes the split Parquet (the dataset plus
 `cluster` and `split` columns), a leakage report TSV (each test and valid sequence's
 highest identity to any training sequence) and a summary JSON.
 """
@@ -20,8 +22,8 @@ import pyarrow as pa
 
 from seqclass.config import option
 from seqclass.data.cluster import CLUSTERERS, best_hits, cluster, resolve_clusterer
-from seqclass.data.labels import split_label
-from seqclass.data.split import SPLITS, assign, parse_fractions
+from seqclass.data.labels import LABEL_SEP, split_label
+from seqclass.data.split import SPLITS, assign, class_groups, parse_fractions, small_classes
 from seqclass.errors import InputError
 from seqclass.io.atomic import atomic_outputs
 from seqclass.io.tables import SPLIT_SCHEMA, read_parquet, write_json, write_parquet
@@ -45,6 +47,17 @@ class Config:
     fractions: str = option("train,valid,test fractions", "0.8,0.1,0.1")
     seed: int = option("random seed for placing groups", 0)
     threads: int = option("threads for MMseqs2/CD-HIT", 1)
+    min_class_clusters: int = option(
+        "drop every class found in fewer groups than this (clusters for homology, groups for "
+        "column, sequences for random); 3 is the least with which a class can reach train, valid and test",
+        1, metavar="N")
+    merge_small_classes: str | None = option(
+        "merge the classes below --min-class-clusters into this class (an existing one or a new "
+        "name) instead of dropping them", None, metavar="LABEL")
+
+# what a group is, per strategy: (one, many)
+GROUP_NOUN = {"homology": ("cluster", "clusters"), "column": ("group", "groups"),
+              "random": ("sequence", "sequences")}
 
 
 def run(cfg: Config) -> None:
@@ -54,6 +67,12 @@ def run(cfg: Config) -> None:
         raise InputError(str(err)) from None
     if not 0 < cfg.identity <= 1:
         raise InputError(f"--identity {cfg.identity}: must be in (0, 1]")
+    if cfg.min_class_clusters < 1:
+        raise InputError(f"--min-class-clusters {cfg.min_class_clusters}: must be at least 1")
+    into = cfg.merge_small_classes
+    if into is not None and (not into.strip() or into != into.strip() or LABEL_SEP in into):
+        raise InputError(f"--merge-small-classes {into!r}: must be a non-empty class name "
+                         f"without surrounding spaces or {LABEL_SEP!r}")
     table, meta = read_parquet(cfg.dataset, ["id", "sequence", "label"])
     seqs = table.column("sequence").to_pylist()
     labels = table.column("label").to_pylist()
@@ -73,6 +92,27 @@ def run(cfg: Config) -> None:
                               return_inverse=True)
     else:
         groups = np.arange(len(seqs))
+
+    # classes in too few groups to reach every split: drop or merge them before placing the rest
+    keep, labels, small = small_classes(groups, labels, cfg.min_class_clusters, into)
+    if small:
+        table = table.filter(pa.array(keep))
+        table = table.set_column(table.column_names.index("label"), "label",
+                                 pa.array([lab for lab, k in zip(labels, keep) if k], pa.string()))
+        labels = table.column("label").to_pylist()
+        seqs = table.column("sequence").to_pylist()
+        groups = groups[keep]
+        classes = sorted({c for lab in labels for c in split_label(lab)})
+        if len(classes) < 2:
+            many = GROUP_NOUN[cfg.strategy][1]
+            raise InputError(
+                f"--min-class-clusters {cfg.min_class_clusters}: "
+                f"{'merging' if into else 'dropping'} {len(small)} class(es) in fewer than "
+                f"{cfg.min_class_clusters} {many} leaves {len(classes)} "
+                f"({', '.join(classes) or 'none'}); need two or more classes", cfg.dataset)
+        meta = {**meta, "classes": classes}
+    _, groups = np.unique(groups, return_inverse=True)  # group ids 0..G-1 over the kept rows
+    groups = groups.reshape(-1)
     split = assign(groups, labels, fractions, cfg.seed)
 
     # the leakage search aligns with MMseqs2 where it can, unless the user asked for built-in code only
@@ -97,6 +137,8 @@ def run(cfg: Config) -> None:
     summary = {
         "strategy": cfg.strategy, "clusterer": method, "identity": cfg.identity,
         "n_groups": int(len(np.unique(groups))),
+        "small_classes": {"action": "merge" if into else "drop",
+                          "min_clusters": cfg.min_class_clusters, "into": into, "classes": small},
         "counts": {s: _class_counts([labels[i] for i in np.flatnonzero(split == s)]) for s in SPLITS},
         "leakage": {"search": search, "threshold": cfg.identity, **{
             s: _leak_stats(ident, leaky, split[held_idx] == s) for s in ("valid", "test")}},
@@ -116,6 +158,21 @@ def run(cfg: Config) -> None:
         write_parquet(out, outs.file(cfg.out), meta)
         report.to_pandas().to_csv(outs.file(leak_path), sep="\t", index=False, na_rep="NA")
         write_json(outs.file(summary_path), summary)
+    if small:
+        one, many = GROUP_NOUN[cfg.strategy]
+        listed = ", ".join(f"{c} ({n['rows']} rows, {n['groups']} "
+                           f"{one if n['groups'] == 1 else many})" for c, n in small.items())
+        if into:
+            log.info("merged classes in fewer than %d %s into %s: %s", cfg.min_class_clusters,
+                     many, into, listed)
+        else:
+            log.info("dropped %d rows of classes in fewer than %d %s: %s", int((~keep).sum()),
+                     cfg.min_class_clusters, many, listed)
+    merged = class_groups(groups, labels).get(into, {}).get("groups") if into else None
+    if merged is not None and merged < cfg.min_class_clusters:
+        one, many = GROUP_NOUN[cfg.strategy]
+        log.warning("%s itself is in only %d %s, fewer than %d", into, merged,
+                    one if merged == 1 else many, cfg.min_class_clusters)
     log.info("%s split (%s): %s; test share above %.2f identity to train: %.3f", cfg.strategy,
              method or "-", ", ".join(f"{s}={int((split == s).sum())}" for s in SPLITS),
              cfg.identity, summary["leakage"]["test"]["share_above_threshold"] or 0.0)
