@@ -331,12 +331,39 @@ def test_rc_average_scores_both_strands_alike(pipeline, deep_models, tmp_path):
 
 
 @needs_torch
+def test_cnn_flatten_pooling_is_position_aware(pipeline, tmp_path):
+    """--pooling flatten: a motif's position changes the logits; short inputs are padded."""
+    from seqclass.models import store
+
+    ok("train", "--dataset", pipeline.split, "--model", "cnn", *SMALL["cnn"], "--pooling", "flatten",
+       "--pool-size", "2", "--max-len", "64", "--max-steps", "30", "--batch-size", "16",
+       "--out", tmp_path / "flat")
+    ok("evaluate", "--model", tmp_path / "flat", "--dataset", pipeline.split, "--out", tmp_path / "e")
+    assert json.loads((tmp_path / "e" / "metrics.json").read_text())["n"] > 0
+    model = store.load(tmp_path / "flat")
+    assert load_file(str(tmp_path / "flat" / "model.safetensors"))["head.0.weight"].shape == (32, 32 * 16)
+    body = "ACGT" * 16
+    shifted = [body[:i] + "GGGGCCCC" + body[i + 8:] for i in (0, 28, 56)]
+    logits = model.logits([*shifted, "ACG", body * 3])  # shorter and longer than --max-len
+    assert np.isfinite(logits).all() and logits.shape == (5, 2)
+    assert not np.allclose(logits[0], logits[1]) and not np.allclose(logits[1], logits[2])
+    # the global max-pool with --pool-size still takes inputs shorter than the pools need
+    ok("train", "--dataset", pipeline.split, "--model", "cnn", *SMALL["cnn"], "--pool-size", "4",
+       "--max-steps", "2", "--out", tmp_path / "pooled")
+    assert np.isfinite(store.load(tmp_path / "pooled").logits(["A", "ACGTAC"])).all()
+
+
+@needs_torch
 def test_bad_deep_options_fail_cleanly(pipeline, tmp_path, capsys):
     cases = [(["--model", "cnn", "--rc-average"], pipeline.protein_dataset, "--rc-average needs DNA"),
              (["--model", "cnn", "--precision", "fp16", "--device", "cpu"], pipeline.split, "fp16"),
              (["--model", "transformer", "--embed-dim", "30", "--heads", "4"], pipeline.split,
               "--heads 4 must divide"),
-             (["--model", "embedding-bag", "--token-k", "9"], pipeline.protein_dataset, "--token-k 9")]
+             (["--model", "embedding-bag", "--token-k", "9"], pipeline.protein_dataset, "--token-k 9"),
+             (["--model", "cnn", "--pooling", "flatten", "--max-len", "0"], pipeline.split,
+              "--pooling flatten needs --max-len"),
+             (["--model", "cnn", "--pooling", "flatten", "--max-len", "20", "--pool-size", "8"],
+              pipeline.split, "leaves no position")]
     for flags, dataset, message in cases:
         assert run("train", "--dataset", dataset, *flags, "--max-steps", "1",
                    "--out", tmp_path / "m") == 1
