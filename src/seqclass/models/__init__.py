@@ -23,7 +23,7 @@ from seqclass.models.base import (
     register,
 )
 
-FAMILY_MODULES = ("kmer_logreg", "gc_logreg")
+FAMILY_MODULES = ("kmer_logreg", "gc_logreg", "similarity")
 HF_FAMILY_MODULES = ("hf", "hf_embed")
 DEEP_FAMILY_MODULES = ("cnn", "bilstm", "embedding_bag", "transformer", "awd_lstm")
 

@@ -1,0 +1,100 @@
+"""`similarity`: BLAST bit-scores per class → logistic regression, through the CLI.
+
+Gene families are simulated: each is a random ancestor, and its members carry independent
+substitutions at 20%, so two members share about 65% identity, the regime below a homology
+split's 80% where composition says little and alignment still says which family.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import has, listing, ok, run, write_fasta
+from safetensors.numpy import load_file
+
+pytestmark = pytest.mark.skipif(not (has("blastn") and has("makeblastdb")),
+                                reason="NCBI BLAST+ is not installed (apt install ncbi-blast+)")
+
+CLASSES = ("AGly", "Bla", "Tet")
+
+
+def mutate(rng: np.random.Generator, seq: str, rate: float) -> str:
+    out = list(seq)
+    for i in np.flatnonzero(rng.random(len(seq)) < rate):
+        out[i] = rng.choice([b for b in "ACGT" if b != seq[i]])
+    return "".join(out)
+
+
+@pytest.fixture(scope="module")
+def families(tmp_path_factory):
+    """Two families per class, 8 members each; a random split; a FASTA of new members."""
+    root = tmp_path_factory.mktemp("similarity")
+    rng = np.random.default_rng(5)
+    fastas, new = [], []
+    for label in CLASSES:
+        records = []
+        for fam in range(2):
+            ancestor = "".join(rng.choice(list("ACGT"), 600))
+            records += [(f"{label}_{fam}_{m}", mutate(rng, ancestor, 0.2)) for m in range(8)]
+            new += [(f"new_{label}_{fam}", mutate(rng, ancestor, 0.2))]
+        fastas.append(write_fasta(root / f"{label}.fa", records))
+    ok("build", "--input", *fastas, "--out", root / "dataset.parquet")
+    ok("split", "--dataset", root / "dataset.parquet", "--strategy", "random", "--seed", "1",
+       "--fractions", "0.6,0.2,0.2", "--out", root / "split.parquet")
+    write_fasta(root / "new.fa", new)
+    ok("train", "--dataset", root / "split.parquet", "--model", "similarity", "--out", root / "model")
+    return root
+
+
+def test_calls_the_family_of_distant_members(families):
+    ok("evaluate", "--model", families / "model", "--dataset", families / "split.parquet",
+       "--split", "test", "--out", families / "eval")
+    metrics = json.loads((families / "eval" / "metrics.json").read_text())
+    assert metrics["n"] >= 8 and metrics["accuracy"] >= 0.9
+    ok("predict", "--model", families / "model", "--input", families / "new.fa",
+       "--out", families / "new.tsv")
+    pred = pd.read_csv(families / "new.tsv", sep="\t")
+    assert (pred.id.str.split("_").str[1] == pred.label).mean() >= 5 / 6
+
+
+def test_model_keeps_its_reference_in_safetensors(families):
+    from seqclass.models import store
+
+    weights = load_file(str(families / "model" / "model.safetensors"))
+    split = pd.read_parquet(families / "split.parquet")
+    train = split[split.split == "train"]
+    offsets = weights["reference_offsets"]
+    assert len(offsets) == len(train) + 1 and offsets[-1] == train.sequence.str.len().sum()
+    assert weights["reference_targets"].shape == (len(train), len(CLASSES))
+    assert weights["coef"].shape == (len(CLASSES), 2 * len(CLASSES) + 1)  # bits, identity, no-hit
+    config = json.loads((families / "model" / "config.json").read_text())
+    assert config["family"] == "similarity" and config["params"]["search"] == "auto"
+    a, b = store.load(families / "model"), store.load(families / "model")
+    seqs = list(split.sequence[:6]) + ["ACGT" * 30]
+    np.testing.assert_allclose(a.logits(seqs), b.logits(seqs), rtol=1e-6)
+
+
+def test_kmer_features_and_multilabel(families, pipeline, tmp_path):
+    ok("train", "--dataset", families / "split.parquet", "--model", "similarity", "--kmer-k", "3",
+       "--out", tmp_path / "k3")
+    assert load_file(str(tmp_path / "k3" / "model.safetensors"))["idf"].shape == (64,)
+    ok("evaluate", "--model", tmp_path / "k3", "--dataset", families / "split.parquet",
+       "--split", "test", "--out", tmp_path / "k3.eval")
+    assert json.loads((tmp_path / "k3.eval" / "metrics.json").read_text())["accuracy"] >= 0.9
+    ok("train", "--dataset", pipeline.multilabel_split, "--model", "similarity", "--out", tmp_path / "ml")
+    assert json.loads((tmp_path / "ml" / "config.json").read_text())["task"] == "multilabel"
+
+
+def test_bad_search_and_missing_blast_fail_cleanly(families, tmp_path, capsys, monkeypatch):
+    assert run("train", "--dataset", families / "split.parquet", "--model", "similarity",
+               "--search", "blastp", "--out", tmp_path / "m") == 1
+    assert "--search blastp needs protein" in capsys.readouterr().err
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert run("train", "--dataset", families / "split.parquet", "--model", "similarity",
+               "--out", tmp_path / "m") == 1
+    err = capsys.readouterr().err.strip()
+    assert "makeblastdb not found on PATH" in err and "ncbi-blast+" in err and len(err.splitlines()) == 1
+    assert listing(tmp_path) == set()
