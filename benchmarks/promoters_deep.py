@@ -17,13 +17,17 @@ cores). Each command is appended to <outdir>/commands.sh, in a fixed order:
   per seed S (the seed of both the split and the training):
     seqclass split --strategy homology --identity 0.8 --seed S --threads T   (as promoters.py)
     seqclass train --model kmer-logreg --k 6 --c 1 (the fixed baseline; same split check)
-    seqclass train --model cnn --rc-average ...
+    seqclass train --model cnn --rc-average ...    (global max-pool: position-blind)
+    seqclass train --model cnn --pooling flatten --max-len 81 --pool-size 4 --conv-layers 2 ...
+        for --channels 64/128 x --kernel-size 9/15/21 (the position-aware CNNProm design)
     seqclass train --model awd-lstm --pretrained lm ...
     seqclass train --model awd-lstm ... (from scratch; --no-scratch skips it)
     each model: seqclass evaluate --split valid, seqclass evaluate --split test
 
-The deep families' settings are fixed below (not searched); the valid split only drives early
-stopping (best-valid-MCC weights). The test split chooses nothing. Reported per seed and as
+The deep families' settings are fixed below; the valid split drives early stopping
+(best-valid-MCC weights) and, for the position-aware CNN, picks one of the six channel x kernel
+settings by its mean valid MCC over the seeds (the same setting for every seed). The test split
+chooses nothing. Reported per seed and as
 mean ± sd (ddof=1): test MCC, accuracy, precision, recall, specificity of `prom`, next to the
 k-mer baseline selected on valid in benchmarks/promoters.py (its numbers from docs/results.md,
 section A; same splits). Output: <outdir>/results.json, results.md, and a figure (--figure).
@@ -46,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "promoters"
 DEFAULT_GENOME = ROOT.parent / "shared" / "data" / "genomes" / "s_epidermidis_ST14.fa.gz"
 TARGET_MCC = 0.80
+GRID = tuple(f"cnnpos-c{c}-k{k}" for c in (64, 128) for k in (9, 15, 21))  # see MODELS
 COLS = ("mcc", "accuracy", "precision", "recall", "specificity")
 
 # Scaled-down Genomic-ULMFiT language model: 3-mers every base, 2 LSTM layers of 256 units.
@@ -57,6 +62,11 @@ MODELS = {
     "kmer-default": ("--model", "kmer-logreg", "--k", "6", "--c", "1"),
     "cnn": ("--model", "cnn", "--rc-average", "--channels", "64", "--kernel-size", "9",
             "--conv-layers", "3", "--epochs", "30", *DEEP),
+    **{f"cnnpos-c{c}-k{k}": ("--model", "cnn", "--pooling", "flatten", "--max-len", "81",
+                             "--pool-size", "4", "--conv-layers", "2", "--channels", str(c),
+                             "--kernel-size", str(k), "--dropout", "0.3", "--epochs", "50",
+                             "--patience", "10", "--batch-size", "32", "--early-stop-metric", "mcc")
+       for c in (64, 128) for k in (9, 15, 21)},
     "awd-pretrained": ("--model", "awd-lstm", "--pretrained", "lm", "--unfreeze-every", "36",
                        "--lr-decay-per-layer", "2.6", "--lr", "3e-3", "--epochs", "20", *DEEP),
     "awd-scratch": ("--model", "awd-lstm", "--token-k", "3", "--embed-dim", "64", "--awd-hidden", "128",
@@ -64,7 +74,8 @@ MODELS = {
 }
 NAMES = {"kmer-selected": "kmer-logreg, k and C chosen on valid (section A)",
          "kmer-default": "kmer-logreg, k=6 C=1 (fixed; re-run here)",
-         "cnn": "cnn (one-hot, 3 conv × 64, both strands)",
+         "cnn": "cnn (one-hot, 3 conv × 64, global max-pool, both strands)",
+         "cnn-positional": "cnn, position-aware (flatten; channels × kernel chosen on valid)",
          "awd-pretrained": "awd-lstm, LM-pretrained on S. epidermidis",
          "awd-scratch": "awd-lstm, from scratch"}
 # docs/results.md section A, homology split, "k, C chosen on valid", test, seeds 0-4 (same splits)
@@ -135,7 +146,8 @@ def figure(rows: list[dict], models: list[str], path: Path) -> None:
 
     order = ["kmer-selected", *models]
     short = {"kmer-selected": "k-mer\n(k, C on valid)", "kmer-default": "k-mer\nk=6 C=1",
-             "cnn": "CNN", "awd-pretrained": "AWD-LSTM\nLM-pretrained", "awd-scratch": "AWD-LSTM\nscratch"}
+             "cnn": "CNN\nmax-pool", "cnn-positional": "CNN\nposition-aware",
+             "awd-pretrained": "AWD-LSTM\nLM-pretrained", "awd-scratch": "AWD-LSTM\nscratch"}
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for x, m in enumerate(order):
         vals = [r["mcc"] for r in rows if r["model"] == m]
@@ -167,6 +179,7 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2, help="commands run at once (default 2)")
     ap.add_argument("--torch-threads", type=int, default=1, help="OMP_NUM_THREADS per process")
     ap.add_argument("--no-scratch", action="store_true", help="skip awd-lstm from scratch")
+    ap.add_argument("--no-awd", action="store_true", help="skip both awd-lstm runs and the language model")
     ap.add_argument("--figure", type=Path, default=None, help="PNG path (default: outdir)")
     args = ap.parse_args()
 
@@ -179,7 +192,8 @@ def main() -> int:
         os.environ[var] = str(args.torch_threads)
     args.outdir.mkdir(parents=True, exist_ok=True)
     run = DeepRunner(args.outdir.resolve(), jobs=max(1, args.jobs))
-    models = ["kmer-default", "cnn", "awd-pretrained"] + ([] if args.no_scratch else ["awd-scratch"])
+    awd = [] if args.no_awd else ["awd-pretrained"] + ([] if args.no_scratch else ["awd-scratch"])
+    models = ["kmer-default", "cnn", "cnn-positional", *awd]
     t0 = time.time()
     run("build", "--input", f"prom={prom.resolve()}", f"non={non.resolve()}",
         "--rename-duplicate-ids", "--out", "dataset.parquet")
@@ -190,13 +204,21 @@ def main() -> int:
             "homology", "--identity", "0.8", "--seed", seed, "--threads", args.threads)
     # phase 1: the language model beside the k-mer and CNN runs; phase 2: the AWD-LSTMs
     t_phase = time.time()
-    run.many([[("pretrain", "--input", str(args.genome.resolve()), "--out", "lm", *PRETRAIN)]]
-             + [chain(f"homology_s{s}", m, s) for m in ("kmer-default", "cnn") for s in args.seeds])
+    lm = [] if args.no_awd else [[("pretrain", "--input", str(args.genome.resolve()), "--out", "lm",
+                                   *PRETRAIN)]]
+    run.many(lm + [chain(f"homology_s{s}", m, s) for m in ("kmer-default", "cnn", *GRID)
+                   for s in args.seeds])
     t_lm = time.time() - t_phase
     print(f"[{time.time() - t0:.0f} s] language model and cnn done", flush=True)
-    run.many([chain(f"homology_s{s}", m, s) for m in models[2:] for s in args.seeds])
+    run.many([chain(f"homology_s{s}", m, s) for m in awd for s in args.seeds])
     elapsed = time.time() - t0
-    ppl = lm_perplexity(run.outdir / "lm")
+    ppl = None if args.no_awd else lm_perplexity(run.outdir / "lm")
+
+    def valid_mcc(model: str, seed: int) -> float:
+        return metrics(run.outdir / f"homology_s{seed}" / f"eval_{model}_valid" / "metrics.json")["mcc"]
+
+    grid = {m: statistics.mean(valid_mcc(m, s) for s in args.seeds) for m in GRID}
+    chosen = max(GRID, key=lambda m: (grid[m], -GRID.index(m)))  # ties: the smaller setting
 
     rows = []
     for s in args.seeds:
@@ -204,19 +226,23 @@ def main() -> int:
             rows.append({"seed": s, "model": "kmer-selected", "valid_mcc": None, "train_s": None,
                          **dict(zip(COLS, KMER_SELECTED[s]))})
         for m in models:
+            run_name = chosen if m == "cnn-positional" else m
             tag = run.outdir / f"homology_s{s}"
-            tr = json.loads((tag / m / "training.json").read_text())
-            rows.append({"seed": s, "model": m,
-                         "valid_mcc": metrics(tag / f"eval_{m}_valid" / "metrics.json")["mcc"],
+            tr = json.loads((tag / run_name / "training.json").read_text())
+            rows.append({"seed": s, "model": m, "valid_mcc": valid_mcc(run_name, s),
                          "train_s": (tr.get("training_loop") or {}).get("seconds"),
-                         **metrics(tag / f"eval_{m}_test" / "metrics.json")})
+                         **metrics(tag / f"eval_{run_name}_test" / "metrics.json")})
     text = tables(rows, args.seeds, models, ppl, elapsed)
+    text += ("\n\nPosition-aware CNN, mean valid MCC per setting (the largest is used): "
+             + ", ".join(f"{m.removeprefix('cnnpos-')} {v:.3f}" for m, v in grid.items())
+             + f"; chosen: {chosen.removeprefix('cnnpos-')} ({' '.join(MODELS[chosen])})")
     text += (f"\n\n{run.n} seqclass commands in {elapsed:.0f} s (wall; phase 1, LM + k-mer + cnn: "
              f"{t_lm:.0f} s), {args.jobs} at a time, OMP_NUM_THREADS={args.torch_threads}, "
              f"{os.cpu_count()} CPUs visible; commands in {args.outdir / 'commands.sh'}\n")
     (args.outdir / "results.md").write_text(text)
     (args.outdir / "results.json").write_text(json.dumps(
         {"rows": rows, "seeds": args.seeds, "lm_valid_perplexity": ppl, "elapsed_s": elapsed,
+         "cnn_positional_grid_valid_mcc": grid, "cnn_positional_chosen": chosen,
          "commands": run.n, "jobs": args.jobs, "settings": {"pretrain": PRETRAIN, **MODELS}},
         indent=2) + "\n")
     fig = args.figure or args.outdir / "promoters_deep.png"

@@ -1,0 +1,313 @@
+"""ARG drug class of whole genes: k-mer baseline vs BLAST-similarity model vs BLAST best hit.
+
+    python benchmarks/arg_classes.py --outdir /tmp/arg_classes            # ~15 min on 2 cores
+    python benchmarks/arg_classes.py --outdir /tmp/ac --seeds 0 --figure docs/figures/arg_classes.png
+
+Data (../shared/data, or --data): arg/argannot.fasta (ARG-ANNOT via ABRicate; the one gene of
+two classes is left out so the task is multiclass, as in benchmarks/arg_track.py) and the two
+negative sets arg/non_arg_orfs_{s_epidermidis,e_coli_K12}.fasta (label non_resistant). Needs
+makeblastdb/blastn (NCBI BLAST+) and mmseqs on PATH. Exits 0 with a message when the data
+are absent. Every seqclass step is the real CLI (`python -m seqclass`, cwd --outdir); all
+commands are written to <outdir>/commands.sh.
+
+Per seed S (0-4): `split --strategy homology --identity 0.8 --min-class-clusters 5 --seed S`
+(classes in fewer than 5 clusters are dropped: Oxzln, whose 18 genes form 2 clusters), then
+on the train split:
+  kmer       kmer-logreg --k 5 (C = 1; k = 5 is the k chosen on valid in arg_track.py)
+  sim        similarity (blastn bit-scores per class → logistic regression)
+  sim+kmer   similarity --kmer-k 5 (the same plus the 5-mer profile)
+and two BLAST best-hit baselines computed here (blastn -task blastn, E ≤ 1e-5, test genes
+against the train genes): `best hit` takes the class of the top-scoring hit (no hit →
+non_resistant); `best hit ≥ 80%` only trusts hits of at least 80% identity (DeepARG's
+best-hit rule; others → non_resistant). Macro-F1 is over every class the models were trained
+on, on all test genes and on the test genes whose nearest training gene (the split's leakage
+report) is below 80% identity.
+
+Cross-genome false positives, per seed: the same split with the negatives of one genome
+removed (train, valid and test), models trained on it, then `seqclass predict` on every ORF of
+the other genome (never seen). Reported: the share of those ORFs called an ARG class, plainly
+and with `--min-prob 0.8 --negative-class non_resistant` (DeepARG's 0.8), and the recall of
+the ARG test genes (called any ARG class; the same rule applied to their probabilities).
+Target: ≤ 5% false positives at ≥ 90% recall.
+
+Output: <outdir>/results.md (printed), results.json, and a figure (--figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+from sklearn.metrics import f1_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from arg_track import multiclass_argannot  # noqa: E402
+from promoters import Runner  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data"
+NON = "non_resistant"
+LOW_IDENTITY = 0.8
+MIN_PROB = 0.8
+GENOMES = {"e_coli": "non_arg_orfs_e_coli_K12.fasta", "s_epidermidis": "non_arg_orfs_s_epidermidis.fasta"}
+MODELS = {"kmer": ("--model", "kmer-logreg", "--k", "5"),
+          "sim": ("--model", "similarity"),
+          "sim+kmer": ("--model", "similarity", "--kmer-k", "5")}
+NAMES = {"kmer": "kmer-logreg k=5", "sim": "similarity (blastn)", "sim+kmer": "similarity + 5-mers",
+         "besthit": "BLAST best hit", "besthit80": "BLAST best hit ≥ 80% identity"}
+BLAST = ("-task", "blastn", "-evalue", "1e-5", "-max_target_seqs", "5",
+         "-outfmt", "6 qseqid sseqid pident bitscore")
+
+
+def mean_sd(values: list[float]) -> str:
+    return f"{values[0]:.3f}" if len(values) < 2 else \
+        f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+
+
+def tool(run: Runner, args: list[str], stdout: Path | None = None) -> None:
+    """A non-seqclass command, logged beside the seqclass ones."""
+    run.log.write(shlex.join(args) + (f" > {stdout.relative_to(run.outdir)}" if stdout else "") + "\n")
+    run.log.flush()
+    with open(stdout, "w") if stdout else open(os.devnull, "w") as out:
+        proc = subprocess.run(args, cwd=run.outdir, stdout=out, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"failed: {shlex.join(args)}\n{proc.stderr.strip()}")
+
+
+def write_fasta(frame: pd.DataFrame, path: Path) -> None:
+    """Rows as FASTA named r<row number> (BLAST rewrites some original ids)."""
+    with open(path, "w") as fh:
+        for i, seq in zip(frame.index, frame.sequence):
+            fh.write(f">r{i}\n{seq}\n")
+
+
+def best_hit(run: Runner, split: pd.DataFrame, tag: str, threads: int) -> tuple[pd.Series, pd.Series]:
+    """Class of each test gene's best blastn hit among the train genes: any hit, and ≥ 80% only."""
+    folder = run.outdir / tag
+    write_fasta(split[split.split == "train"], folder / "train.fa")
+    write_fasta(split[split.split == "test"], folder / "test.fa")
+    tool(run, ["makeblastdb", "-in", f"{tag}/train.fa", "-dbtype", "nucl", "-out", f"{tag}/traindb"])
+    tool(run, ["blastn", "-query", f"{tag}/test.fa", "-db", f"{tag}/traindb", *BLAST,
+               "-num_threads", str(threads)], stdout=folder / "besthit.tsv")
+    hits = pd.read_csv(folder / "besthit.tsv", sep="\t", names=["q", "s", "pident", "bits"])
+    hits = hits.sort_values(["q", "bits"], ascending=[True, False])
+    label = split.label.set_axis("r" + split.index.astype(str))
+    test_ids = "r" + split.index[split.split == "test"].astype(str)
+    calls = []
+    for min_identity in (0.0, 100 * LOW_IDENTITY):
+        top = hits[hits.pident >= min_identity].drop_duplicates("q").set_index("q").s.map(label)
+        calls.append(pd.Series(test_ids.map(lambda q, top=top: top.get(q, NON)),
+                               index=split.id[split.split == "test"].values))
+    return calls[0], calls[1]
+
+
+def macro_f1(truth: pd.Series, calls: pd.Series, labels: list[str]) -> float:
+    return float(f1_score(truth, calls.loc[truth.index], labels=labels, average="macro", zero_division=0))
+
+
+def calls_at(predictions: pd.DataFrame, min_prob: float | None) -> pd.Series:
+    """Arg-max calls; with min_prob, calls below it become non_resistant (predict's rule)."""
+    probs = predictions.filter(like="prob_")
+    calls = probs.idxmax(axis=1).str.removeprefix("prob_")
+    if min_prob is not None:
+        calls = calls.where(probs.max(axis=1) >= min_prob, NON)
+    return calls.set_axis(predictions.id.values)
+
+
+def without_genome(src: Path, dst: Path, negatives: str) -> None:
+    """The split Parquet without the non_resistant rows read from one ORF file (schema kept)."""
+    table = pq.read_table(src)
+    frame = table.to_pandas()
+    keep = ~((frame.label == NON) & frame.source.str.endswith(negatives)).to_numpy()
+    pq.write_table(table.filter(keep), dst)
+
+
+def seed_chains(seed: int, threads: int) -> list[list[tuple]]:
+    tag = f"s{seed}"
+    chains = []
+    for m, args in MODELS.items():
+        chains.append([("train", "--dataset", f"{tag}/split.parquet", *args, "--seed", seed,
+                        "--out", f"{tag}/{m}"),
+                       ("evaluate", "--model", f"{tag}/{m}", "--dataset", f"{tag}/split.parquet",
+                        "--split", "test", "--out", f"{tag}/eval_{m}")])
+    for train_on, other in (("e_coli", "s_epidermidis"), ("s_epidermidis", "e_coli")):
+        for m in ("kmer", "sim"):
+            model = f"{tag}/only_{train_on}_{m}"
+            chains.append([
+                ("train", "--dataset", f"{tag}/only_{train_on}.parquet", *MODELS[m], "--seed", seed,
+                 "--out", model),
+                ("evaluate", "--model", model, "--dataset", f"{tag}/only_{train_on}.parquet",
+                 "--split", "test", "--out", f"{model}_eval"),
+                ("predict", "--model", model, "--input", f"orfs_{other}.fasta",
+                 "--out", f"{model}_on_{other}.tsv"),
+                ("predict", "--model", model, "--input", f"orfs_{other}.fasta", "--min-prob", MIN_PROB,
+                 "--negative-class", NON, "--out", f"{model}_on_{other}_minprob.tsv")])
+    return chains
+
+
+def classification(run: Runner, seed: int, threads: int) -> dict:
+    tag = run.outdir / f"s{seed}"
+    split = pd.read_parquet(tag / "split.parquet")
+    leak = pd.read_csv(tag / "split.leakage.tsv", sep="\t").set_index("id")
+    test = split[split.split == "test"].set_index("id").label
+    low = test[leak.max_identity.reindex(test.index).fillna(0).to_numpy() < LOW_IDENTITY]
+    labels = json.loads((tag / "kmer" / "labels.json").read_text())
+    calls = {m: calls_at(pd.read_csv(tag / f"eval_{m}" / "predictions.tsv", sep="\t"), None)
+             for m in MODELS}
+    calls["besthit"], calls["besthit80"] = best_hit(run, split, f"s{seed}", threads)
+    out = {"seed": seed, "classes": labels, "test_genes": len(test), "low_identity_genes": len(low),
+           "small_classes": json.loads((tag / "split.summary.json").read_text())["small_classes"]}
+    for m, c in calls.items():
+        out[m] = {"macro_f1": macro_f1(test, c, labels), "macro_f1_low": macro_f1(low, c, labels),
+                  "accuracy": float((c.loc[test.index] == test).mean())}
+    return out
+
+
+def cross_genome(run: Runner, seed: int) -> list[dict]:
+    tag = run.outdir / f"s{seed}"
+    rows = []
+    for train_on, other in (("e_coli", "s_epidermidis"), ("s_epidermidis", "e_coli")):
+        for m in ("kmer", "sim"):
+            model = tag / f"only_{train_on}_{m}"
+            test = pd.read_csv(Path(f"{model}_eval") / "predictions.tsv", sep="\t")
+            args = test[test.true_label != NON]
+            row = {"seed": seed, "train_negatives": train_on, "orfs_of": other, "model": m}
+            for key, min_prob in (("plain", None), ("minprob", MIN_PROB)):
+                recall = float((calls_at(args, min_prob) != NON).mean())
+                suffix = "" if min_prob is None else "_minprob"
+                pred = pd.read_csv(f"{model}_on_{other}{suffix}.tsv", sep="\t")
+                row[key] = {"recall": recall, "fp_share": float((pred.label != NON).mean()),
+                            "ood_share": float((pred.ood.astype(str) == "True").mean()),
+                            "orfs": len(pred)}
+            rows.append(row)
+    return rows
+
+
+def report(cls_rows: list[dict], cg_rows: list[dict], elapsed: float) -> str:
+    models = [*MODELS, "besthit", "besthit80"]
+    out = ["### Gene classification, test split (homology 0.8), mean ± sd over seeds "
+           + ", ".join(str(r["seed"]) for r in cls_rows), "",
+           "| model | macro-F1, all test genes | macro-F1, test genes < 80% identity to train | accuracy |",
+           "|---|---|---|---|"]
+    for m in models:
+        out.append(f"| {NAMES[m]} | " + " | ".join(
+            mean_sd([r[m][k] for r in cls_rows]) for k in ("macro_f1", "macro_f1_low", "accuracy")) + " |")
+    out += ["", "Per seed: classes (trained), test genes, of which < 80% identity; macro-F1 (all / < 80%):",
+            "", "| seed | classes | test genes | < 80% | " + " | ".join(NAMES[m] for m in models) + " |",
+            "|---" * (4 + len(models)) + "|"]
+    for r in cls_rows:
+        out.append(f"| {r['seed']} | {len(r['classes'])} | {r['test_genes']} | {r['low_identity_genes']} | "
+                   + " | ".join(f"{r[m]['macro_f1']:.3f} / {r[m]['macro_f1_low']:.3f}" for m in models)
+                   + " |")
+    dropped = sorted({c for r in cls_rows for c in r["small_classes"]["classes"]})
+    out += ["", f"Classes dropped by `--min-class-clusters 5` (any seed): {', '.join(dropped) or 'none'}.",
+            "", "### Cross-genome false positives (ORFs of the genome whose negatives were not trained on)",
+            "", "| negatives trained on | ORFs scored | model | ARG recall | ORFs called ARG | "
+            f"recall, --min-prob {MIN_PROB} | ORFs called ARG, --min-prob {MIN_PROB} | ORFs flagged OOD |",
+            "|---|---|---|---|---|---|---|---|"]
+    for train_on in GENOMES:
+        for m in ("kmer", "sim"):
+            sel = [r for r in cg_rows if r["train_negatives"] == train_on and r["model"] == m]
+            if not sel:
+                continue
+            out.append(f"| {train_on} | {sel[0]['orfs_of']} (n={sel[0]['plain']['orfs']}) | {NAMES[m]} | "
+                       + " | ".join(mean_sd([r[k][v] for r in sel]) for k, v in (
+                           ("plain", "recall"), ("plain", "fp_share"), ("minprob", "recall"),
+                           ("minprob", "fp_share"), ("plain", "ood_share"))) + " |")
+    out += ["", f"Total wall time {elapsed:.0f} s."]
+    return "\n".join(out)
+
+
+def figure(cls_rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    models = [*MODELS, "besthit", "besthit80"]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for x, m in enumerate(models):
+        for dx, key, marker in ((-0.15, "macro_f1", "o"), (0.15, "macro_f1_low", "s")):
+            vals = [r[m][key] for r in cls_rows]
+            ax.scatter([x + dx] * len(vals), vals, color=f"C{x}", marker=marker, s=16, zorder=3)
+            ax.hlines(statistics.mean(vals), x + dx - 0.1, x + dx + 0.1, color="k")
+    ax.set_xticks(range(len(models)), [NAMES[m].replace(" (", "\n(").replace(" ≥", "\n≥") for m in models],
+                  fontsize=7)
+    ax.set_ylabel("test macro-F1 (o: all genes, ■: < 80% id.)", fontsize=8)
+    ax.set_title("ARG-ANNOT drug class + non_resistant, homology split 0.8", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--outdir", type=Path, required=True, help="scratch/output folder (created)")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--threads", type=int, default=2, help="threads for split and blastn")
+    ap.add_argument("--jobs", type=int, default=2, help="seqclass commands run at once")
+    ap.add_argument("--figure", type=Path, default=None, help="PNG path (default: outdir)")
+    args = ap.parse_args()
+
+    arg = args.data / "arg"
+    needed = [arg / "argannot.fasta", *(arg / f for f in GENOMES.values())]
+    missing = [str(p) for p in needed if not p.exists()]
+    if missing:
+        print(f"skipped: data not found ({', '.join(missing)}); it lives in ../shared/data beside the clone")
+        return 0
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    run = Runner(args.outdir.resolve(), jobs=max(1, args.jobs))
+    run.log.seek(0)
+    run.log.truncate()
+    run.log.write("# commands run by benchmarks/arg_classes.py (cwd: this folder)\n")
+    t0 = time.time()
+    left_out = multiclass_argannot(arg / "argannot.fasta", run.outdir / "argannot.multiclass.fasta")
+    print(f"left out (more than one class): {', '.join(left_out)}", flush=True)
+    for name, file in GENOMES.items():
+        (run.outdir / f"orfs_{name}.fasta").write_bytes((arg / file).read_bytes())
+    run("build", "--input", "argannot.multiclass.fasta", *(f"{NON}={arg / f}" for f in GENOMES.values()),
+        "--label-from", "argannot", "--min-class-size", "5", "--out", "dataset.parquet")
+    for seed in args.seeds:
+        (run.outdir / f"s{seed}").mkdir(exist_ok=True)
+        run("split", "--dataset", "dataset.parquet", "--out", f"s{seed}/split.parquet", "--strategy",
+            "homology", "--identity", "0.8", "--min-class-clusters", "5", "--seed", seed,
+            "--threads", args.threads)
+        for name in GENOMES:
+            other = next(f for n, f in GENOMES.items() if n != name)
+            without_genome(run.outdir / f"s{seed}" / "split.parquet",
+                           run.outdir / f"s{seed}" / f"only_{name}.parquet", other)
+        print(f"[{time.time() - t0:.0f} s] split seed {seed}", flush=True)
+    run.many([c for s in args.seeds for c in seed_chains(s, args.threads)])
+    print(f"[{time.time() - t0:.0f} s] models trained, evaluated and applied", flush=True)
+    cls_rows = [classification(run, s, args.threads) for s in args.seeds]
+    cg_rows = [r for s in args.seeds for r in cross_genome(run, s)]
+    elapsed = time.time() - t0
+    text = report(cls_rows, cg_rows, elapsed)
+    text += (f"\n\n{run.n} seqclass commands, {args.jobs} at a time; "
+             f"commands in {args.outdir / 'commands.sh'}\n")
+    (args.outdir / "results.md").write_text(text)
+    (args.outdir / "results.json").write_text(json.dumps(
+        {"classification": cls_rows, "cross_genome": cg_rows, "left_out": left_out,
+         "elapsed_s": elapsed, "settings": {"models": MODELS, "blast": BLAST, "min_prob": MIN_PROB}},
+        indent=2) + "\n")
+    fig = args.figure or args.outdir / "arg_classes.png"
+    figure(cls_rows, fig)
+    print()
+    print(text)
+    print(f"figure: {fig}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
