@@ -120,6 +120,19 @@ def test_argannot_headers(tmp_path, argannot_fasta):
     assert summary["label_sets"]["AGly;Flq"] == 1
 
 
+def test_plasmidfinder_replicon_families(tmp_path):
+    import random
+
+    rng = random.Random(3)
+    names = {"IncFII_1": "Inc", "FIA(pBK30683)_1": "Inc", "rep7a_1_repC(Cassette)": "rep",
+             "RepA_1_pKPC-CAV1321": "rep", "Col440I_1": "Col", "p0111_1": "other"}
+    path = write_fasta(tmp_path / "pf.fa", [(f"plasmidfinder~~~{n}~~~AB{i:06d}~~~", "".join(
+        rng.choice("ACGT") for _ in range(120))) for i, n in enumerate(names)])
+    ok("build", "--out", tmp_path / "d.parquet", "--input", path, "--label-from", "plasmidfinder")
+    rows, _ = read(tmp_path / "d.parquet")
+    assert {i.split("~~~")[1]: lab for i, lab in zip(rows["id"], rows["label"])} == names
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet"])
 def test_table_inputs(tmp_path, suffix):
     recs = dna_records(n_per_class=6)
