@@ -9,6 +9,9 @@ families also write checkpoints/, training_log.jsonl, loss.png and metrics.png; 
 they train, the directory is `.OUT.partial` beside OUT, which a killed run leaves
 behind and --resume continues from. Family options are listed below per family (those
 shared by several families once, in their own group); only the chosen family's are used.
+
+Launched by torchrun on several GPUs (`torchrun --nproc_per_node 4 $(which seqclass) train
+...`), a deep family trains data-parallel (seqclass.train.loop); rank 0 alone writes OUT.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
 from seqclass import config
 from seqclass import train as trainer
 from seqclass.config import option
@@ -30,7 +35,7 @@ from seqclass.io.tables import read_parquet
 from seqclass.models import family, family_names, ood, store
 from seqclass.models.base import UNAVAILABLE, ModelSpec, TrainContext
 from seqclass.steps.common import provenance
-from seqclass.train import checkpoint
+from seqclass.train import checkpoint, distributed
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +96,12 @@ def run(cfg_params: tuple[Config, object]) -> None:
                      labels=classes, window=chunk.get("window"), stride=chunk.get("stride"),
                      params=dataclasses.asdict(params))
     cls = family(cfg.model)
+    if not distributed.world().main:
+        # another process of a torchrun launch trains beside rank 0, which writes everything;
+        # it only reads the work directory rank 0 prepares, to --resume from its checkpoint
+        if cls.iterative:
+            _fit(cfg, spec, table, train_rows, TrainContext(work_path(cfg.out), cfg.resume))
+        return
     with atomic_outputs([cfg.dataset], [cfg.out]) as outs:
         copied = False
         if cls.iterative:
@@ -99,11 +110,7 @@ def run(cfg_params: tuple[Config, object]) -> None:
             copied = _prepare_work_directory(directory, cfg)
         else:
             directory = outs.directory(cfg.out)
-        try:
-            model, record = trainer.fit(spec, train_rows, trainer.rows(table, "valid"), cfg.seed,
-                                        TrainContext(directory, cfg.resume), cfg.ood_quantile)
-        except ValueError as err:
-            raise InputError(f"{cfg.model}: {err}", cfg.dataset) from None
+        model, record = _fit(cfg, spec, table, train_rows, TrainContext(directory, cfg.resume))
         copied = False  # trained on: keep its checkpoints should a later step fail
         record["dataset"] = str(cfg.dataset)
         record["provenance"] = meta.get("provenance", []) + [provenance("train", cfg)]
@@ -111,6 +118,15 @@ def run(cfg_params: tuple[Config, object]) -> None:
         store.save(model, directory, record)
         ood.write(directory, ood_doc)
     log.info("%s on %d rows, %d classes → %s", cfg.model, train_rows.num_rows, len(classes), cfg.out)
+
+
+def _fit(cfg: Config, spec: ModelSpec, table: pa.Table, train_rows: pa.Table,
+         context: TrainContext) -> tuple[object, dict]:
+    try:
+        return trainer.fit(spec, train_rows, trainer.rows(table, "valid"), cfg.seed, context,
+                           cfg.ood_quantile)
+    except ValueError as err:
+        raise InputError(f"{cfg.model}: {err}", cfg.dataset) from None
 
 
 def _prepare_work_directory(directory: Path, cfg: Config) -> bool:

@@ -21,6 +21,32 @@ Given a family (which builds an untrained `nn.Module`, see models.deep), the loo
   plan are restored, so the resumed run retraces the one that was killed;
 - draws loss.png and metrics.png from the log, and returns the best weights.
 
+Under torchrun (WORLD_SIZE above 1, see train.distributed) it trains data-parallel, one
+process (rank) per GPU: on cuda:LOCAL_RANK with NCCL, or on the CPU with gloo.
+
+- Every rank plans each epoch alike from the seed and takes its share of the plan's groups
+  of --grad-accum micro-batches: rank r of W takes groups r, r + W, r + 2W, ..., the last
+  round wrapping to the epoch's first groups, so that all take ceil(groups / W) steps an
+  epoch (DDP needs every rank at every step). Sharing out the plan takes no communication,
+  and a rank crops its rows as one process would crop that group's.
+- DistributedDataParallel averages the ranks' gradients in the backward of each step's last
+  micro-batch, so all ranks apply the same update to the same weights: a step on every
+  rank is one global step over W groups, an effective batch of --batch-size x --grad-accum
+  x W rows (the mean over the ranks of each rank's mean loss). Steps, epochs, the
+  schedule, --max-steps, --eval-every and --checkpoint-every count these global steps, so
+  an epoch has W times fewer of them than in one process; training.json records W and the
+  effective batch.
+- Rank 0 alone evaluates, writes the log, checkpoints, plots and (steps.train) the model
+  directory, and after each evaluation broadcasts whether early stopping ended the run, so
+  that all ranks stop at the same step (a rank that went on would wait for the others'
+  gradients forever). Its train_loss is that of its own share of the rows.
+- DDP starts every rank from rank 0's weights; each rank draws its own dropout, seeded by
+  (seed, rank, step). --resume restores every rank from rank 0's checkpoint and refuses
+  one written by another number of processes, whose steps and place in the epoch mean
+  other batches. A resumed run goes on where the killed one stopped, but with new dropout
+  draws (and GPU reductions that are not bitwise reproducible anyway), so it does not
+  retrace it bit for bit as one process on the CPU does.
+
 The environment variable SEQCLASS_TEST_KILL_AT_STEP=N makes the process kill itself with
 SIGKILL right after step N (and its checkpoint, if one is due): the tests use it to
 interrupt a run the way a scheduler or a power cut would.
@@ -40,12 +66,14 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
 from seqclass.evaluate import metrics as evaluation
 from seqclass.models.base import ModelSpec, TrainContext, TrainData, to_probabilities
 from seqclass.train import batching, checkpoint, curves
+from seqclass.train.distributed import ALONE, World, world
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +99,14 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def rank_device(name: str, place: World) -> torch.device:
+    """--device for this process: under torchrun, CUDA means the GPU of its LOCAL_RANK."""
+    device = resolve_device(name)
+    if device.type == "cuda" and place.size > 1:
+        return torch.device("cuda", place.local_rank)
+    return device
 
 
 def inference_device(name: str) -> torch.device:
@@ -150,18 +186,35 @@ def score(net: torch.nn.Module, arrays: list[np.ndarray], max_tokens: int, batch
 
 def train_network(family: Any, spec: ModelSpec, train: TrainData, valid: TrainData | None,
                   seed: int, context: TrainContext | None) -> tuple[torch.nn.Module, dict]:
-    """Train `family.build(spec)`; return the best weights' network and a training record."""
-    return Trainer(family, spec, train, valid, seed, context).run()
+    """Train `family.build(spec)`; return the best weights' network and a training record.
+
+    Under torchrun, in a process group of all its processes, torn down however training ends.
+    """
+    place = world()
+    if place.size == 1:
+        return Trainer(family, spec, train, valid, seed, context).run()
+    if not dist.is_available():
+        raise ValueError("torchrun started several processes, but this PyTorch has no "
+                         "torch.distributed")
+    device = rank_device(spec.params["device"], place)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)  # NCCL's and inference's "cuda" is this rank's GPU
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")  # RANK etc. from torchrun
+    try:
+        return Trainer(family, spec, train, valid, seed, context, place).run()
+    finally:
+        dist.destroy_process_group()
 
 
 class Trainer:
     def __init__(self, family: Any, spec: ModelSpec, train: TrainData, valid: TrainData | None,
-                 seed: int, context: TrainContext | None):
-        self.spec, self.seed, self.context = spec, seed, context
+                 seed: int, context: TrainContext | None, place: World = ALONE):
+        self.spec, self.seed, self.context, self.place = spec, seed, context, place
         p = self.p = spec.params
-        self.directory = context.directory if context is not None else None
-        self.log_path = self.directory / curves.LOG if self.directory is not None else None
-        self.device = resolve_device(p["device"])
+        self.directory = context.directory if context is not None else None  # every rank reads it
+        self.out = self.directory if place.main else None  # rank 0 alone writes it
+        self.log_path = self.out / curves.LOG if self.out is not None else None
+        self.device = rank_device(p["device"], place)
         self.amp = autocast_dtype(p["precision"], self.device)
         self.multilabel = spec.task == "multilabel"
 
@@ -213,9 +266,11 @@ class Trainer:
         if self.valid_tokens is None:
             log.warning("no validation rows: no early stopping; the model is the last step's")
 
-        # steps and the learning-rate schedule
+        # steps and the learning-rate schedule; a step takes one group of --grad-accum batches
+        # on each rank
         self.batches_per_epoch = math.ceil(self.n / p["batch_size"])
-        self.steps_per_epoch = math.ceil(self.batches_per_epoch / p["grad_accum"])
+        groups_per_epoch = math.ceil(self.batches_per_epoch / p["grad_accum"])
+        self.steps_per_epoch = math.ceil(groups_per_epoch / place.size)
         self.total_steps = p["max_steps"] if p["max_steps"] > 0 else p["epochs"] * self.steps_per_epoch
         self.warmup = int(round(p["warmup_ratio"] * self.total_steps))
 
@@ -233,6 +288,19 @@ class Trainer:
                                    "weight_decay": p["weight_decay"] if decayed else 0.0})
         self.optimizer = torch.optim.AdamW(groups, lr=p["lr"])
         self.scaler = _grad_scaler() if self.amp == torch.float16 else None
+
+        # what steps the weights: the network itself, or under torchrun its DDP wrapper, which
+        # averages the gradients over the ranks; self.net stays the bare network, whose
+        # state_dict the checkpoints, evaluation and the family's hooks use. The wrapper's
+        # constructor sends rank 0's weights to the others; being collective, it also holds
+        # every rank until rank 0 has prepared the model directory (steps.train) they resume from.
+        self.stepped: torch.nn.Module = self.net
+        if place.size > 1:
+            self.stepped = torch.nn.parallel.DistributedDataParallel(
+                self.net, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                # some parameters get no gradient at some steps: awd-lstm's frozen layer groups,
+                # the heads a pretrained encoder has besides the classifier's (ESM's contact head)
+                find_unused_parameters=True)
 
         # progress; all of it goes into a checkpoint
         self.step = 0  # optimizer steps done
@@ -274,7 +342,7 @@ class Trainer:
 
     def train_step(self, micro: list[np.ndarray], epoch: int, group: int) -> None:
         """One optimizer update over the micro-batches of one step (gradient accumulation)."""
-        self.net.train()
+        self.stepped.train()
         if hasattr(self.family, "before_step"):
             self.family.before_step(self.net, self.spec, self.step, self.steps_per_epoch)
         lr = self.p["lr"] * self.lr_factor(self.step)
@@ -288,10 +356,13 @@ class Trainer:
             inputs = _inputs(self.family.collate(self.spec, self.family.encode(self.spec, seqs)),
                              self.device)
             y = self.y[torch.from_numpy(idx)].to(self.device, non_blocking=True)  # (B,) or (B, C)
-            with autocast(self.device, self.amp):
-                logits = self.net(*inputs)  # (B, C)
-            loss = self.loss(logits.float(), y) / rows
-            (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+            # DDP averages the gradients over the ranks in the step's last backward only
+            local = self.stepped is not self.net and j < len(micro) - 1
+            with self.stepped.no_sync() if local else contextlib.nullcontext():
+                with autocast(self.device, self.amp):
+                    logits = self.stepped(*inputs)  # (B, C)
+                loss = self.loss(logits.float(), y) / rows
+                (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
             self._loss_acc += loss.detach().double() * rows
         self.loss_n += rows
         if self.scaler is not None:
@@ -357,10 +428,16 @@ class Trainer:
                          "(best %s at step %d)", self.step, metric, self.bad_evals,
                          self.best_value, self.best_step)
 
+    def _rank0_stopped(self) -> bool:
+        """Rank 0's early-stopping decision, on every rank (only rank 0 evaluates)."""
+        flag = torch.tensor([self.stopped], dtype=torch.int32, device=self.device)  # (1,)
+        dist.broadcast(flag, src=0)
+        return bool(flag.item())
+
     # ------------------------------------------------------------ checkpoints
 
     def save_checkpoint(self) -> None:
-        if self.directory is None:
+        if self.out is None:
             return
         self._flush_loss()
         opt_tensors, opt_doc = checkpoint.optimizer_tensors(self.optimizer)
@@ -382,9 +459,9 @@ class Trainer:
             "data_sha256": self.context.data_sha256 if self.context else "",
             "optimizer": opt_doc,
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
-            "params": self.p,
+            "params": self.p, "world_size": self.place.size,
         }
-        checkpoint.save(self.directory, self.step, tensors, state, self.p["keep_checkpoints"])
+        checkpoint.save(self.out, self.step, tensors, state, self.p["keep_checkpoints"])
 
     def restore(self) -> None:
         path = checkpoint.latest(self.directory)
@@ -402,6 +479,9 @@ class Trainer:
             raise ValueError(f"{path} was trained on other rows than these; train without --resume")
         if state.get("seed") != self.seed:
             raise ValueError(f"{path} was trained with --seed {state.get('seed')}; resume with it")
+        if state.get("world_size", 1) != self.place.size:
+            raise ValueError(f"{path} was trained by {state.get('world_size', 1)} processes "
+                             f"(torchrun --nproc_per_node), not {self.place.size}; resume with as many")
         changed = sorted(k for k in set(state["params"]) | set(self.p)
                          if state["params"].get(k) != self.p.get(k))
         if changed:
@@ -446,10 +526,18 @@ class Trainer:
             self.restore()
         elif self.log_path is not None:
             self.log_path.unlink(missing_ok=True)
+        rank, ranks = self.place.rank, self.place.size
+        if ranks > 1:
+            # ranks seeded alike would draw the same dropout masks; the step reseeds a resumed run
+            torch.manual_seed(int(np.random.default_rng([self.seed, rank, self.step]).integers(2 ** 63)))
+            if self.place.main:
+                log.info("%d processes: effective batch %d (--batch-size %d x --grad-accum %d x %d)",
+                         ranks, p["batch_size"] * p["grad_accum"] * ranks, p["batch_size"],
+                         p["grad_accum"], ranks)
         started = time.monotonic()
         kill_at = int(os.environ.get(KILL_ENV) or 0)
         bar = tqdm(total=self.total_steps, initial=self.step, unit="step", dynamic_ncols=True,
-                   desc=f"train {self.spec.family}", disable=not sys.stderr.isatty())
+                   desc=f"train {self.spec.family}", disable=not sys.stderr.isatty() or not self.place.main)
         try:
             while self.step < self.total_steps and not self.stopped:
                 batches = batching.plan_epoch(self.n, self.lengths, p["batch_size"],
@@ -458,22 +546,25 @@ class Trainer:
                 accum = p["grad_accum"]
                 groups = [batches[i:i + accum] for i in range(0, len(batches), accum)]
                 epoch = self.epoch
-                for g in range(self.group, len(groups)):
+                for s in range(self.group, self.steps_per_epoch):
+                    g = (s * ranks + rank) % len(groups)  # this rank's share; see the docstring
                     self.train_step(groups[g], epoch, g)
                     self.step += 1
-                    self.group = g + 1
-                    end_of_epoch = self.group == len(groups)
+                    self.group = s + 1
+                    end_of_epoch = self.group == self.steps_per_epoch
                     if end_of_epoch:
                         self.epoch, self.group = epoch + 1, 0
                     bar.update(1)
                     last = self.step >= self.total_steps
                     evaluated = last or (p["eval_every"] > 0 and self.step % p["eval_every"] == 0) \
                         or (p["eval_every"] <= 0 and end_of_epoch)
-                    if evaluated:
+                    if evaluated and self.place.main:
                         record = self.evaluate()
                         bar.set_postfix({k: f"{v:.3g}" for k, v in record.items()
                                          if k in ("train_loss", "valid_loss", "valid_mcc")
                                          and isinstance(v, float)})
+                    if evaluated and ranks > 1:
+                        self.stopped = self._rank0_stopped()
                     if last or self.stopped or (
                             p["checkpoint_every"] > 0 and self.step % p["checkpoint_every"] == 0) \
                             or (p["checkpoint_every"] <= 0 and evaluated):
@@ -488,12 +579,13 @@ class Trainer:
         if self.best_state is not None:
             self.net.load_state_dict(self.best_state)
         self.net.eval()
-        if self.directory is not None:
-            curves.plot(self.records, self.directory)
+        if self.out is not None:
+            curves.plot(self.records, self.out)
         record = {
             "steps": self.step, "total_steps": self.total_steps,
             "epochs": round(self.step / self.steps_per_epoch, 4),
-            "effective_batch_size": p["batch_size"] * p["grad_accum"],
+            "effective_batch_size": p["batch_size"] * p["grad_accum"] * ranks,
+            "world_size": ranks,
             "best_step": self.best_step if self.best_state is not None else self.step,
             "early_stop_metric": p["early_stop_metric"],
             "best_value": _json_number(self.best_value),

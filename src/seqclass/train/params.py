@@ -23,7 +23,7 @@ class DeepTrainParams:
     max_steps: int = option("optimizer steps to train for; 0: --epochs decides", 0)
     batch_size: int = option("sequences per micro-batch", 32)
     grad_accum: int = option("micro-batches per optimizer step: the effective batch is "
-                             "--batch-size x --grad-accum", 1)
+                             "--batch-size x --grad-accum (x the processes under torchrun)", 1)
     lr: float = option("peak learning rate of AdamW", 1e-3)
     weight_decay: float = option("AdamW weight decay (biases, norms and scalars are not decayed)",
                                  0.01)
