@@ -11,6 +11,7 @@ process SEQCLASS_REPORT {
     path predictions, stageAs: 'predictions/*'
     path versions   , stageAs: 'versions/?/*'
     path training_logs, stageAs: 'training_logs/?/*'
+    path interpretations, stageAs: 'interpretations/*'
 
     output:
     path "*_mqc/*"     , emit: multiqc_files
@@ -30,6 +31,7 @@ process SEQCLASS_REPORT {
         predictions     ? "--predictions ${predictions}" : '',
         versions        ? "--versions ${versions}"       : '',
         training_logs   ? "--training-log ${training_logs}" : '',
+        interpretations ? "--interpretation ${interpretations}" : '',
     ].findAll().join(' \\\n        ')
     """
     seqclass report \\

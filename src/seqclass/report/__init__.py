@@ -2,18 +2,23 @@
 
 Each function turns one seqclass output into one MultiQC custom-content file
 (`*_mqc.tsv`, `*_mqc.json` or `*_mqc.yml`) whose header names the section, its
-description and the plot type, so a plain `multiqc .` renders a seqclass report.
+description and the plot type, so a plain `multiqc .` renders a seqclass report; PNGs go
+into a `*_mqc.html` section, embedded.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import html
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from seqclass.errors import InputError
 
 SECTION_PREFIX = "seqclass"
 
@@ -135,6 +140,53 @@ def predictions_section(predictions_tsv: list[Path], out: Path) -> None:
     _tsv(out, "predictions", "Predicted classes", "Sequences per predicted class in each input.",
          "bargraph", ["input", *labels], rows, {"id": "seqclass_predictions_plot",
                                                 "title": "seqclass: predicted classes"})
+
+
+def interpretation_section(directories: list[Path], out: Path, plots_out: Path) -> None:
+    """Saliency along every sequence explained by `seqclass interpret`: a line graph with one
+    line per sequence, the mean ISM delta at each position (saliency.tsv), written to `out`; and
+    one HTML section, `plots_out`, showing every PNG of the directories (embedded, so the report
+    stays one file): the saliency and ISM heatmap of each sequence, and the tracks."""
+    series: dict[str, dict[int, float]] = {}
+    figures: list[tuple[str, bytes]] = []
+    for directory in directories:
+        saliency = directory / "saliency.tsv"
+        pngs = sorted(directory.glob("*.png"))
+        if not saliency.is_file() and not pngs:
+            raise InputError("not an interpretation directory (no saliency.tsv, no PNG)", directory)
+        prefix = "" if len(directories) == 1 else f"{directory.name}: "
+        if saliency.is_file():
+            with open(saliency) as fh:
+                for row in csv.DictReader(fh, delimiter="\t"):
+                    series.setdefault(prefix + row["id"], {})[int(row["position"])] = \
+                        float(row["ism_mean"])
+        # the tracks first: the overview before the single sequences
+        for png in sorted(pngs, key=lambda p: p.name != "tracks.png"):
+            figures.append((prefix + png.name.removesuffix(".png"), png.read_bytes()))
+    if series:
+        doc = {"id": f"{SECTION_PREFIX}_interpretation", "section_name": "Interpretation",
+               "description": "In-silico mutagenesis along each explained sequence: the change of "
+                              "the target class's score when a residue is substituted, averaged "
+                              "over the substitutions (negative: the residue supports the class).",
+               "plot_type": "linegraph",
+               "pconfig": {"id": "seqclass_interpretation_plot",
+                           "title": "seqclass: saliency along the sequence",
+                           "xlab": "position", "ylab": "mean ISM delta"},
+               "data": series}
+        out.write_text(json.dumps(doc, indent=2) + "\n")
+    if figures:
+        header = {"id": f"{SECTION_PREFIX}_interpretation_plots",
+                  "section_name": "Interpretation: plots",
+                  "description": "Class probabilities along the longest contigs (tracks), and for "
+                                 "each explained sequence its saliency (ISM and occlusion) over "
+                                 "the ISM heatmap of positions by substituted residue."}
+        body = "\n".join(
+            f'<figure><figcaption>{html.escape(name)}</figcaption>'
+            f'<img style="max-width:100%" alt="{html.escape(name)}" '
+            f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}"></figure>'
+            for name, data in figures)
+        plots_out.write_text("<!--\n" + yaml.safe_dump(header, sort_keys=False) + "-->\n"
+                             + body + "\n")
 
 
 def versions_section(version_files: list[Path], out: Path) -> None:

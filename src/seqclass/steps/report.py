@@ -1,8 +1,9 @@
 """Turn seqclass outputs into MultiQC custom content (`*_mqc.*` files in --out).
 
 Give any of: the build summary, the split summary and leakage report, one or more
-evaluation directories (metrics.json), training logs, prediction tables and
-versions.yml files; each becomes one section of the MultiQC report.
+evaluation directories (metrics.json), training logs, prediction tables, interpretation
+directories and versions.yml files; each becomes one section of the MultiQC report (the
+interpretation directories two: a saliency line graph, and their PNGs in one HTML section).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Config:
                                       nargs="+")
     predictions: list[Path] = option("prediction TSVs from predict", [], nargs="+")
     versions: list[Path] = option("versions.yml files of the pipeline's processes", [], nargs="+")
+    interpretation: list[Path] = option("interpretation directories from interpret", [], nargs="+")
 
 
 def _json(path: Path) -> dict:
@@ -45,6 +47,7 @@ def _json(path: Path) -> dict:
 def run(cfg: Config) -> None:
     inputs = [p for p in (cfg.dataset_summary, cfg.split_summary, cfg.leakage) if p]
     inputs += cfg.evaluation + cfg.training_log + cfg.predictions + cfg.versions
+    inputs += cfg.interpretation
     if not inputs:
         raise InputError("nothing to report: give at least one input")
     with atomic_outputs(inputs, [cfg.out]) as outs:
@@ -67,6 +70,9 @@ def run(cfg: Config) -> None:
             report.training_section(log_path, d / f"seqclass_training_{i}_mqc.json")
         if cfg.predictions:
             report.predictions_section(cfg.predictions, d / "seqclass_predictions_mqc.tsv")
+        if cfg.interpretation:
+            report.interpretation_section(cfg.interpretation, d / "seqclass_interpretation_mqc.json",
+                                          d / "seqclass_interpretation_plots_mqc.html")
         if cfg.versions:
             report.versions_section(cfg.versions, d / "seqclass_mqc_versions.yml")
     log.info("MultiQC custom content → %s", cfg.out)
