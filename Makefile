@@ -9,8 +9,9 @@ SEQCLASS := $(BIN)/seqclass
 DEMO_OUT ?= demo_out
 DEMO := assets/demo
 # Debian packages of the outside tools the steps call when they are on PATH
-APT_TOOLS := mmseqs2 cd-hit ncbi-blast+ seqkit samtools
-TOOL_BINARIES := mmseqs cd-hit-est blastn seqkit samtools
+# (bwa and Debian's samtools, which brings wgsim, simulate and align the reads of tests/test_bam.py)
+APT_TOOLS := mmseqs2 cd-hit ncbi-blast+ seqkit samtools bwa
+TOOL_BINARIES := mmseqs cd-hit-est blastn seqkit samtools bwa wgsim
 
 NF_CHECK ?= ../shared/tools/nf-check
 NEXTFLOW := PATH=$(abspath $(BIN)):$$PATH $(BIN)/nextflow
@@ -21,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test,deep,hf]'
+	$(BIN)/pip install -q -e '.[test,deep,hf,bam]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -12,15 +12,25 @@ include { PIPELINE_INITIALISATION; PIPELINE_COMPLETION } from './subworkflows/lo
 
 workflow {
 
-    PIPELINE_INITIALISATION ( params.validate_params, params.mode, params.input, params.model )
+    PIPELINE_INITIALISATION (
+        params.validate_params,
+        params.mode,
+        params.input,
+        params.model,
+        params.reads,
+        [ params.reference, params.regions, params.phenotypes ]
+    )
 
     SEQCLASS (
         PIPELINE_INITIALISATION.out.input,
         PIPELINE_INITIALISATION.out.model,
+        PIPELINE_INITIALISATION.out.reads,
+        PIPELINE_INITIALISATION.out.alignment_files,
         params.mode,
         params.window,
         params.pretrain_input,
         params.pretrained,
+        (params.interpret || params.interpret_ids) as boolean,
         params.multiqc_config
     )
 

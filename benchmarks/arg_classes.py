@@ -15,7 +15,6 @@ Per seed S (0-4): `split --strategy homology --identity 0.8 --min-class-clusters
 on the train split:
   kmer       kmer-logreg --k 5 (C = 1; k = 5 is the k chosen on valid in arg_track.py)
   sim        similarity (blastn bit-scores per class → logistic regression)
-  sim+kmer   similarity --kmer-k 5 (the same plus the 5-mer profile)
 and two BLAST best-hit baselines computed here (blastn -task blastn, E ≤ 1e-5, test genes
 against the train genes): `best hit` takes the class of the top-scoring hit (no hit →
 non_resistant); `best hit ≥ 80%` only trusts hits of at least 80% identity (DeepARG's
@@ -60,9 +59,8 @@ LOW_IDENTITY = 0.8
 MIN_PROB = 0.8
 GENOMES = {"e_coli": "non_arg_orfs_e_coli_K12.fasta", "s_epidermidis": "non_arg_orfs_s_epidermidis.fasta"}
 MODELS = {"kmer": ("--model", "kmer-logreg", "--k", "5"),
-          "sim": ("--model", "similarity"),
-          "sim+kmer": ("--model", "similarity", "--kmer-k", "5")}
-NAMES = {"kmer": "kmer-logreg k=5", "sim": "similarity (blastn)", "sim+kmer": "similarity + 5-mers",
+          "sim": ("--model", "similarity")}
+NAMES = {"kmer": "kmer-logreg k=5", "sim": "similarity (blastn)",
          "besthit": "BLAST best hit", "besthit80": "BLAST best hit ≥ 80% identity"}
 BLAST = ("-task", "blastn", "-evalue", "1e-5", "-max_target_seqs", "5",
          "-outfmt", "6 qseqid sseqid pident bitscore")

@@ -28,6 +28,7 @@ SECTIONS = [
     "model/labels.json", "model/model.safetensors (kmer-logreg)",
     "model/model.safetensors (gc-logreg)", "model/training.json", "eval/metrics.json",
     "eval/predictions.tsv", "predictions.tsv", "tracks.tsv", "model/ood.json", "eval/abstain.tsv",
+    "interpret/sequences.tsv", "interpret/ism.tsv", "interpret/saliency.tsv",
 ]
 TABLE_TYPES = {"string", "int64", "float64", "bool"}
 TENSOR_TYPES = {"float32", "float64", "int64"}
@@ -354,10 +355,24 @@ def test_abstain_tsv(doc, pipeline, outputs):
 
 def test_predictions(doc, outputs):
     section = doc["predictions.tsv"]
-    check_columns(section, tsv_columns(outputs / "predictions.tsv"), "predictions.tsv", text=True)
-    for name in ("predictions.parquet", "multi_predictions.parquet"):
-        check_columns(section, parquet_columns(outputs / name), name, text=False)
+    check_columns(section, tsv_columns(outputs / "predictions.tsv"), "predictions.tsv", text=True,
+                  tags=frozenset({"multiclass"}))
+    for name, task in (("predictions.parquet", "multiclass"), ("multi_predictions.parquet", "multilabel")):
+        check_columns(section, parquet_columns(outputs / name), name, text=False, tags=frozenset({task}))
 
 
 def test_tracks(doc, outputs):
     check_columns(doc["tracks.tsv"], tsv_columns(outputs / "tracks.tsv"), "tracks.tsv", text=True)
+
+
+@pytest.mark.parametrize("which, extra", [
+    ("chunk_model", ["--ids", "long_pos", "--max-length", "700"]),
+    ("multilabel_model", ["--max-sequences", "2", "--target", "B", "--score", "logit"]),
+])
+def test_interpretation(doc, pipeline, tmp_path, which, extra):
+    out = tmp_path / "interp"
+    ok("interpret", "--model", getattr(pipeline, which), "--input", pipeline.long_fasta,
+       "--out", out, *extra)
+    for name in ("sequences.tsv", "ism.tsv", "saliency.tsv"):
+        check_columns(doc[f"interpret/{name}"], tsv_columns(out / name), f"{which} {name}",
+                      text=True)

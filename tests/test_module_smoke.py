@@ -11,11 +11,13 @@ PATH; every declared output pattern must match what it wrote and versions.yml mu
 by the process name. Outputs feed the next module as in the pipeline:
 
     BUILD -> SPLIT -> CHUNK -> TRAIN -> EVALUATE -> REPORT (train mode) -> MULTIQC
-                                     \\-> PREDICT  -> REPORT (predict mode)
+                                     \\-> PREDICT  -> INTERPRET -> REPORT (predict mode)
+    BWA_INDEX -> BWA_MEM_SORT (x2) -> BUILD (aligned reads: tests/fixtures/nf/simulated_tb)
 
 The stub: blocks form a second chain of the same shape (what `nextflow run -stub` does). The two
 chains run side by side on a small thread pool. MULTIQC is only rendered unless `multiqc` is on
-PATH. Without java or the Groovy 4 jars (installed by ../shared/tools/nf-check) the tests skip.
+PATH; the script: blocks of the BWA modules (and the build they feed) skip without bwa and
+samtools. Without java or the Groovy 4 jars (installed by ../shared/tools/nf-check) the tests skip.
 """
 
 from __future__ import annotations
@@ -52,9 +54,15 @@ PROCESSES = {
     "SEQCLASS_TRAIN": ("modules/local/train/main.nf", "SEQCLASS:TRAIN_EVALUATE:SEQCLASS_TRAIN"),
     "SEQCLASS_EVALUATE": ("modules/local/evaluate/main.nf", "SEQCLASS:TRAIN_EVALUATE:SEQCLASS_EVALUATE"),
     "SEQCLASS_PREDICT": ("modules/local/predict/main.nf", "SEQCLASS:PREDICT:SEQCLASS_PREDICT"),
+    "SEQCLASS_INTERPRET": ("modules/local/interpret/main.nf", "SEQCLASS:PREDICT:SEQCLASS_INTERPRET"),
     "SEQCLASS_REPORT": ("modules/local/report/main.nf", "SEQCLASS:SEQCLASS_REPORT"),
     "MULTIQC": ("modules/local/multiqc/main.nf", "SEQCLASS:MULTIQC"),
+    "BWA_INDEX": ("modules/local/bwa_index/main.nf", "SEQCLASS:ALIGN_READS:BWA_INDEX"),
+    "BWA_MEM_SORT": ("modules/local/bwa_mem_sort/main.nf", "SEQCLASS:ALIGN_READS:BWA_MEM_SORT"),
 }
+# tools a script: block needs besides seqclass (stub: blocks need none); without them its test skips
+TOOLS = {"BWA_INDEX": ("bwa",), "BWA_MEM_SORT": ("bwa", "samtools")}
+SIMULATED = REPO / "tests" / "fixtures" / "nf" / "simulated_tb"  # reads of two simulated samples
 TRAIN_META = {"id": "seqclass"}  # PREPARE_DATA gives the one dataset this meta
 QUERY_META = {"id": "query"}     # predict mode: the input file name without its suffix
 
@@ -192,6 +200,7 @@ class TaskResult:
     rc: int | None = None
     log: str = ""
     ran: bool = False
+    skipped: str = ""  # why the script did not run: a tool is missing here
     problems: list[str] = field(default_factory=list)
     emits: dict[str, list[str]] = field(default_factory=dict)
 
@@ -317,7 +326,26 @@ def chain_spec(raw: RawInputs) -> list[tuple[str, str, tuple[str, ...], Inputs]]
     return [
         ("SEQCLASS_BUILD", "SEQCLASS_BUILD", (),
          lambda r: {"meta": TRAIN_META, "labels": ["pos", ""],  # '' = label from the file name
-                    "files": [str(raw.pos), str(raw.neg)]}),
+                    "files": [str(raw.pos), str(raw.neg)], "bams": [], "bais": [], "regions": [],
+                    "reference": [], "phenotypes": []}),
+        # train mode with --reads: align each sample, then build --bam from the BAMs
+        ("BWA_INDEX", "BWA_INDEX", (),
+         lambda r: {"meta": {"id": "reference"}, "fasta": [str(SIMULATED / "reference.fa")]}),
+        *[(f"BWA_MEM_SORT ({sample})", "BWA_MEM_SORT", ("BWA_INDEX",),
+           lambda r, sample=sample: {"meta": {"id": sample}, "reads": [
+               str(SIMULATED / "reads" / f"{sample}_{mate}.fq.gz") for mate in (1, 2)],
+               "meta2": {"id": "reference"}, "index": r["BWA_INDEX"].emit("index")})
+          for sample in ("sim001", "sim002")],
+        ("SEQCLASS_BUILD (aligned reads)", "SEQCLASS_BUILD",
+         ("BWA_MEM_SORT (sim001)", "BWA_MEM_SORT (sim002)"),
+         lambda r: {"meta": TRAIN_META, "labels": [], "files": [],
+                    "bams": [p for k in ("sim001", "sim002") for p in r[f"BWA_MEM_SORT ({k})"].emit("bam")
+                             if p.endswith(".bam")],
+                    "bais": [p for k in ("sim001", "sim002") for p in r[f"BWA_MEM_SORT ({k})"].emit("bam")
+                             if p.endswith(".bai")],
+                    "regions": [str(SIMULATED / "regions.bed")],
+                    "reference": [str(SIMULATED / "reference.fa")],
+                    "phenotypes": [str(SIMULATED / "phenotypes.csv")]}),
         ("SEQCLASS_SPLIT", "SEQCLASS_SPLIT", ("SEQCLASS_BUILD",),
          lambda r: {"meta": TRAIN_META, "dataset": r["SEQCLASS_BUILD"].emit("dataset")}),
         ("SEQCLASS_CHUNK", "SEQCLASS_CHUNK", ("SEQCLASS_SPLIT",),
@@ -340,11 +368,17 @@ def chain_spec(raw: RawInputs) -> list[tuple[str, str, tuple[str, ...], Inputs]]
                     "leakage": r["SEQCLASS_SPLIT"].emit("leakage"),
                     "evaluations": r["SEQCLASS_EVALUATE"].emit("evaluation"),
                     "predictions": [], "versions": versions(*upstream_train)(r),
-                    "training_logs": []}),
-        ("SEQCLASS_REPORT (predict mode)", "SEQCLASS_REPORT", ("SEQCLASS_PREDICT",),
+                    "training_logs": [], "interpretations": []}),
+        # predict mode with --interpret: one task over every input file and every track
+        ("SEQCLASS_INTERPRET", "SEQCLASS_INTERPRET", ("SEQCLASS_TRAIN", "SEQCLASS_PREDICT"),
+         lambda r: {"meta": TRAIN_META, "model": r["SEQCLASS_TRAIN"].emit("model"),
+                    "sequences": [str(raw.query)], "tracks": r["SEQCLASS_PREDICT"].emit("tracks")}),
+        ("SEQCLASS_REPORT (predict mode)", "SEQCLASS_REPORT", ("SEQCLASS_PREDICT", "SEQCLASS_INTERPRET"),
          lambda r: {"meta": TRAIN_META, "dataset_summary": [], "split_summary": [], "leakage": [],
                     "evaluations": [], "predictions": r["SEQCLASS_PREDICT"].emit("predictions"),
-                    "versions": r["SEQCLASS_PREDICT"].emit("versions"), "training_logs": []}),
+                    "versions": versions("SEQCLASS_PREDICT", "SEQCLASS_INTERPRET")(r),
+                    "training_logs": [],
+                    "interpretations": r["SEQCLASS_INTERPRET"].emit("interpretation")}),
         ("MULTIQC", "MULTIQC", ("SEQCLASS_REPORT",),
          lambda r: {"multiqc_files": r["SEQCLASS_REPORT"].emit("multiqc_files"),
                     "multiqc_config": str(REPO / "assets" / "multiqc_config.yml")}),
@@ -353,7 +387,8 @@ def chain_spec(raw: RawInputs) -> list[tuple[str, str, tuple[str, ...], Inputs]]
 
 KEYS = ["SEQCLASS_BUILD", "SEQCLASS_SPLIT", "SEQCLASS_CHUNK", "SEQCLASS_PRETRAIN", "SEQCLASS_TRAIN",
         "SEQCLASS_EVALUATE",
-        "SEQCLASS_PREDICT", "SEQCLASS_REPORT", "SEQCLASS_REPORT (predict mode)"]
+        "SEQCLASS_PREDICT", "SEQCLASS_INTERPRET", "SEQCLASS_REPORT", "SEQCLASS_REPORT (predict mode)",
+        "BWA_INDEX", "BWA_MEM_SORT (sim001)", "BWA_MEM_SORT (sim002)", "SEQCLASS_BUILD (aligned reads)"]
 
 
 @pytest.fixture(scope="session")
@@ -371,6 +406,13 @@ def chain(renderer, tmp_path_factory) -> dict[str, dict[str, TaskResult]]:
         if failed:
             res = TaskResult(key=key, process=process, section=section, workdir=root / section)
             res.problems.append(f"not run: upstream {', '.join(failed)} failed")
+            return res
+        lacking = [t for t in TOOLS.get(process, ()) if section == "script" and not shutil.which(t)]
+        skipped = [d for d, res in upstream.items() if res.skipped]
+        if lacking or skipped:
+            res = TaskResult(key=key, process=process, section=section, workdir=root / section)
+            res.skipped = (f"not on PATH: {', '.join(lacking)}" if lacking
+                           else f"upstream {skipped[0]} skipped")
             return res
         return run_task(renderer, key, process, section, make_inputs(upstream), root,
                         execute=process != "MULTIQC" or HAS_MULTIQC)
@@ -398,6 +440,8 @@ def test_every_local_module_is_smoke_tested():
 @pytest.mark.parametrize("key", KEYS)
 def test_script_block_runs_and_writes_declared_outputs(chain, key):
     result = chain["script"][key]
+    if result.skipped:
+        pytest.skip(result.skipped)
     if not result.ok:
         pytest.fail(result.report(), pytrace=False)
     assert result.ran
@@ -453,6 +497,8 @@ def test_report_passes_only_the_files_it_received(chain):
         assert flag in train.script, f"train-mode report lacks {flag}:\n{train.script}"
     assert "--predictions" not in train.script, train.script
     assert "--predictions predictions/query.predictions.tsv" in predict.script, predict.script
+    assert "--interpretation interpretations/seqclass.interpretation" in predict.script, predict.script
+    assert "--interpretation" not in train.script, train.script
     for flag in ("--dataset-summary", "--split-summary", "--leakage", "--evaluation"):
         assert flag not in predict.script, f"predict-mode report passes {flag} without a file:\n" \
                                            f"{predict.script}"
@@ -469,3 +515,19 @@ def test_multiqc_renders(chain, section):
         assert "--config multiqc_config.yml" in result.script, result.script
     if HAS_MULTIQC:
         assert result.ran
+
+
+def test_build_of_aligned_reads_stages_bams_beside_their_indexes(chain):
+    """--reads: BWA_MEM_SORT's BAMs (read group SM = sample) reach `seqclass build --bam`."""
+    result = chain["script"]["SEQCLASS_BUILD (aligned reads)"]
+    if result.skipped:
+        pytest.skip(result.skipped)
+    if not result.ok:
+        pytest.fail(result.report(), pytrace=False)
+    assert sorted(name for name, _ in result.staged)[:4] == [
+        "bam/sim001.bam", "bam/sim001.bam.bai", "bam/sim002.bam", "bam/sim002.bam.bai"], result.staged
+    assert "--bam bam/sim001.bam bam/sim002.bam --regions regions.bed --reference reference.fa " \
+           "--phenotypes phenotypes.csv" in result.script, result.script
+    summary = json.loads(Path(result.emit("summary")[0]).read_text())
+    assert sorted(summary["consensus"]["samples"]) == ["sim001", "sim002"]
+    assert summary["task"] == "multilabel"

@@ -141,9 +141,10 @@ def test_multilabel_predict(tmp_path, pipeline):
     ok("predict", "--model", pipeline.multilabel_model, "--input", pipeline.fastas["pos"],
        "--out", out, "--threshold", "0.0")
     preds = tsv(out)
-    assert list(preds.columns) == ["id", "label", "prob_A", "prob_B", "prob_C",
-                                    "ood_score", "ood"]
+    assert list(preds.columns) == ["id", "label", "call_A", "call_B", "call_C", "prob_A", "prob_B",
+                                    "prob_C", "ood_score", "ood"]
     assert (preds["label"] == "A;B;C").all()
+    assert (preds[["call_A", "call_B", "call_C"]] == 1).all().all()  # one 0/1 column per class
     assert ((preds[["prob_A", "prob_B", "prob_C"]] >= 0) & (preds[["prob_A", "prob_B",
                                                                   "prob_C"]] <= 1)).all().all()
 

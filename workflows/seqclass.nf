@@ -2,6 +2,7 @@
 // seqclass: train mode (samplesheet → model, metrics) or predict mode (model + sequences → calls)
 //
 
+include { ALIGN_READS       } from '../subworkflows/local/align_reads/main'
 include { PREPARE_DATA      } from '../subworkflows/local/prepare_data/main'
 include { SEQCLASS_PRETRAIN } from '../modules/local/pretrain/main'
 include { TRAIN_EVALUATE  } from '../subworkflows/local/train_evaluate/main'
@@ -14,17 +15,24 @@ workflow SEQCLASS {
     take:
     ch_input       // channel: train [ val(meta), val(label), path(file) ]; predict [ val(meta), path(sequences) ]
     ch_model       // channel: path(model dir) in predict mode, empty in train mode
+    ch_reads       // channel: train with --reads [ val(meta), [ path(fastq_1), path(fastq_2) ] ]; empty otherwise
+    ch_alignment_files // channel: with --reads [ path(reference), path(regions), path(phenotypes) ], a value channel; empty otherwise
     mode           // value: 'train' or 'predict'
     window         // value: chunk window length, or null
     pretrain_input // value: unlabelled FASTA path or glob to pretrain a language model on, or null
     pretrained     // value: a language model or checkpoint directory to start from, or null
+    interpret      // value: predict mode: true to explain the calls (SEQCLASS_INTERPRET)
     multiqc_config // value: path to a MultiQC config YAML
 
     main:
     ch_versions = Channel.empty()
 
     if (mode == 'train') {
-        PREPARE_DATA ( ch_input, window )
+        // --reads: one BAM per sample for `seqclass build --bam` (no task runs without --reads)
+        ALIGN_READS ( ch_reads, ch_alignment_files.map { reference, regions, phenotypes -> reference } )
+        ch_versions = ch_versions.mix(ALIGN_READS.out.versions)
+
+        PREPARE_DATA ( ch_input, ALIGN_READS.out.bam, ch_alignment_files, window )
         ch_versions = ch_versions.mix(PREPARE_DATA.out.versions)
 
         // the model starts from a language model pretrained here, a given directory, or nothing
@@ -51,14 +59,17 @@ workflow SEQCLASS {
         ch_predictions = Channel.value([])
         // only the iteratively trained families write a log; none gives an empty list
         ch_training_logs = TRAIN_EVALUATE.out.training_log.map { meta, log -> log }.collect(sort: true).ifEmpty([])
+        ch_interpretations = Channel.value([])
     } else {
-        PREDICT ( ch_input, ch_model )
+        PREDICT ( ch_input, ch_model, interpret )
         ch_versions = ch_versions.mix(PREDICT.out.versions)
 
         ch_report_tables = Channel.value([ [ id: 'seqclass' ], [], [], [] ])
         ch_evaluations   = Channel.value([])
         ch_predictions   = PREDICT.out.predictions.map { meta, tsv -> tsv }.collect(sort: true)
         ch_training_logs = Channel.value([])
+        // empty unless asked for (--interpret, --interpret_ids)
+        ch_interpretations = PREDICT.out.interpretation.map { meta, dir -> dir }.collect(sort: true).ifEmpty([])
     }
 
     // identical versions.yml files (one per task of a process) collapse; sorted for -resume
@@ -66,7 +77,7 @@ workflow SEQCLASS {
         .unique { it.text }
         .toSortedList { a, b -> a.text <=> b.text }
 
-    SEQCLASS_REPORT ( ch_report_tables, ch_evaluations, ch_predictions, ch_versions_sorted, ch_training_logs )
+    SEQCLASS_REPORT ( ch_report_tables, ch_evaluations, ch_predictions, ch_versions_sorted, ch_training_logs, ch_interpretations )
 
     MULTIQC (
         SEQCLASS_REPORT.out.multiqc_files.collect(sort: true),

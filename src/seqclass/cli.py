@@ -24,6 +24,7 @@ STEPS = {
     "train": "split.parquet | chunks.parquet → model directory",
     "evaluate": "model + split.parquet → metrics.json, plots",
     "predict": "model + FASTA/FASTQ/table → predictions.tsv, tracks.tsv",
+    "interpret": "model + sequences → ISM and occlusion saliency (TSV, PNG); tracks → plots",
     "report": "outputs of the other steps → MultiQC custom content",
     "versions": "versions.yml for a pipeline process",
 }

@@ -7,6 +7,9 @@ process SEQCLASS_BUILD {
     input:
     // labels[i] labels files[i]; an empty label lets `seqclass build` take it from --label-from
     tuple val(meta), val(labels), path(files, stageAs: 'inputs/?/*')
+    // aligned reads instead (labels and files empty): one BAM per sample with its index, the regions,
+    // the reference the reads were aligned to and the phenotypes (`build --bam`); all [] when unused
+    tuple path(bams, stageAs: 'bam/*'), path(bais, stageAs: 'bam/*'), path(regions), path(reference), path(phenotypes)
 
     output:
     tuple val(meta), path("*.dataset.parquet")     , emit: dataset
@@ -23,9 +26,12 @@ process SEQCLASS_BUILD {
     def inputs = [labels, [files].flatten()].transpose()
         .collect { label, file -> label ? "'${label}'=${file}" : "${file}" }
         .join(' ')
+    def sources = bams ?
+        "--bam ${bams} --regions ${regions} --reference ${reference} --phenotypes ${phenotypes}" :
+        "--input ${inputs}"
     """
     seqclass build \\
-        --input ${inputs} \\
+        ${sources} \\
         --out ${prefix}.dataset.parquet \\
         ${args}
 

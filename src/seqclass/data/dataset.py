@@ -4,6 +4,8 @@ Inputs are FASTA/FASTQ files (plain or gzip), CSV/TSV/Parquet tables with id/seq
 label columns, or a samplesheet (`sample,label,file`) naming such files. The result is
 one row per unique sequence: id, sequence (normalised), label (`;`-joined when several),
 source (the file it came from) and length, plus a summary of what was kept and dropped.
+`build_records` does the same for records made elsewhere (the consensus sequences of aligned
+reads), which may carry extra columns (`sample`, `region`: BAM_DATASET_SCHEMA).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import os
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +68,7 @@ class RawRecord:
     sequence: str
     label: str
     source: str
+    extra: dict[str, str] = field(default_factory=dict)  # further columns of the dataset
 
 
 def iter_raw(spec: InputSpec, label_from: LabelSource | None) -> Iterator[RawRecord]:
@@ -128,6 +131,15 @@ def build(specs: list[InputSpec], label_from: LabelSource | None,
     raw = [r for spec in specs for r in iter_raw(spec, label_from)]
     if not raw:
         raise InputError("no records in any input", specs[0].path if specs else None)
+    return build_records(raw, opts, [{"path": str(s.path), "label": s.label} for s in specs])
+
+
+def build_records(raw: list[RawRecord], opts: BuildOptions, inputs: list[dict],
+                  task: str | None = None, collapse_duplicates: bool = True,
+                  schema: pa.Schema = DATASET_SCHEMA) -> tuple[pa.Table, dict, dict]:
+    """`build` on records already read: `inputs` goes to the summary as it is; `task` None
+    detects it; `collapse_duplicates` False keeps repeated sequences as rows of their own;
+    `schema` lists the columns, those after DATASET_SCHEMA's taken from each record's `extra`."""
     alphabet = opts.alphabet if opts.alphabet != "auto" else alpha.detect(
         [r.sequence for r in raw[:2000]])
 
@@ -149,14 +161,14 @@ def build(specs: list[InputSpec], label_from: LabelSource | None,
         if n_amb / len(seq) > opts.max_ambiguous:
             dropped["too_many_ambiguous_residues"] += 1
             continue
-        kept.append(RawRecord(r.id, seq, join_labels(split_label(r.label)), r.source))
+        kept.append(RawRecord(r.id, seq, join_labels(split_label(r.label)), r.source, r.extra))
 
     # exact duplicates: keep the first copy; the same sequence under different labels is dropped
     by_seq: dict[str, list[RawRecord]] = defaultdict(list)
-    for r in kept:
+    for r in kept if collapse_duplicates else ():
         by_seq[r.sequence].append(r)
     conflicts = []
-    unique: list[RawRecord] = []
+    unique: list[RawRecord] = [] if collapse_duplicates else kept
     for copies in by_seq.values():
         labels = {c.label for c in copies}
         if len(labels) > 1:
@@ -189,7 +201,7 @@ def build(specs: list[InputSpec], label_from: LabelSource | None,
             renamed += 1
         seen[r.id] = r
     if not unique:
-        raise InputError("no records left after filtering", specs[0].path)
+        raise InputError("no records left after filtering", raw[0].source)
 
     lengths = np.array([len(r.sequence) for r in unique])
     table = pa.Table.from_pydict({
@@ -198,11 +210,12 @@ def build(specs: list[InputSpec], label_from: LabelSource | None,
         "label": [r.label for r in unique],
         "source": [r.source for r in unique],
         "length": lengths.astype(np.int64),
-    }, schema=DATASET_SCHEMA)
-    multilabel = any(len(split_label(r.label)) > 1 for r in unique)
+        **{name: [r.extra[name] for r in unique] for name in schema.names[len(DATASET_SCHEMA):]},
+    }, schema=schema)
+    if task is None:
+        task = "multilabel" if any(len(split_label(r.label)) > 1 for r in unique) else "multiclass"
     classes = sorted({c for r in unique for c in split_label(r.label)})
-    meta = {"alphabet": alphabet, "task": "multilabel" if multilabel else "multiclass",
-            "classes": classes}
+    meta = {"alphabet": alphabet, "task": task, "classes": classes}
     per_class = Counter(c for r in unique for c in split_label(r.label))
     summary = {
         "records_read": len(raw),
@@ -218,7 +231,7 @@ def build(specs: list[InputSpec], label_from: LabelSource | None,
         "conflicting_labels": conflicts,
         "small_classes_dropped": dict(sorted(small.items())),
         "renamed_duplicate_ids": renamed,
-        "inputs": [{"path": str(s.path), "label": s.label} for s in specs],
+        "inputs": inputs,
     }
     return table, meta, summary
 

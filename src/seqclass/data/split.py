@@ -33,12 +33,14 @@ def parse_fractions(text: str) -> tuple[float, float, float]:
 def assign(groups: np.ndarray, labels: list[str], fractions: tuple[float, float, float],
            seed: int) -> np.ndarray:
     """Split name per sequence; all members of a group share it.  # (N,) str"""
-    classes = sorted({c for lab in labels for c in split_label(lab)})
+    # a multi-label row with no label (a sample susceptible to every drug) is a stratum of its own
+    strata = [split_label(lab) or [""] for lab in labels]
+    classes = sorted({c for parts in strata for c in parts})
     cidx = {c: i for i, c in enumerate(classes)}
     uniq, inverse = np.unique(groups, return_inverse=True)
     counts = np.zeros((len(uniq), len(classes)))  # (G, C)
-    for g, lab in zip(inverse, labels):
-        for c in split_label(lab):
+    for g, parts in zip(inverse, strata):
+        for c in parts:
             counts[g, cidx[c]] += 1
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(uniq))

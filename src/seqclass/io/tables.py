@@ -25,6 +25,9 @@ DATASET_SCHEMA = pa.schema([
     ("source", pa.string()),
     ("length", pa.int64()),
 ])
+# `build --bam` adds where each consensus sequence comes from; split keeps such extra columns
+BAM_DATASET_SCHEMA = DATASET_SCHEMA.append(pa.field("sample", pa.string())).append(
+    pa.field("region", pa.string()))
 SPLIT_SCHEMA = DATASET_SCHEMA.append(pa.field("cluster", pa.int64())).append(
     pa.field("split", pa.string()))
 CHUNK_SCHEMA = pa.schema([

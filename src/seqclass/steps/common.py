@@ -1,7 +1,9 @@
-"""Small helpers the steps share: sidecar file names and provenance records."""
+"""Small helpers the steps share: sidecar file names, provenance records, the predictions table
+and the flags of the --bam route."""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -9,8 +11,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqclass import __version__
+from seqclass import __version__, config
 from seqclass.evaluate import abstain
+from seqclass.io.alignments import ConsensusOptions
+
+
+def add_arguments_with_bam(parser: argparse.ArgumentParser, cls: type, title: str) -> None:
+    """A step's flags, then those of the --bam route (ConsensusOptions, which `cls` extends) in a
+    group of their own, so that --help lists the step's own first."""
+    bam = {f.name for f in dataclasses.fields(ConsensusOptions)}
+    config.add_arguments(parser, cls, set(bam))
+    config.add_arguments(parser.add_argument_group(title), ConsensusOptions)
 
 
 def sidecar(out: Path, suffix: str) -> Path:
@@ -24,7 +35,10 @@ def sidecar(out: Path, suffix: str) -> Path:
 
 
 def provenance(step: str, cfg: Any) -> dict[str, Any]:
-    options = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(cfg).items()}
+    def plain(v: Any) -> Any:  # JSON-ready: paths, also in lists (build --bam), as strings
+        return str(v) if isinstance(v, Path) else [plain(x) for x in v] if isinstance(v, list) else v
+
+    options = {k: plain(v) for k, v in dataclasses.asdict(cfg).items()}
     return {"step": step, "seqclass": __version__, "options": options}
 
 
@@ -37,10 +51,15 @@ def called_labels(probs: np.ndarray, labels: list[str], task: str, threshold: fl
 
 def prediction_frame(ids: list[str], probs: np.ndarray, labels: list[str], task: str,
                      threshold: float, min_prob: float | None = None,
-                     negative: str | None = None) -> pd.DataFrame:
-    """id, label, prob_<class>... — the predictions table (docs/formats.md)."""
+                     negative: str | None = None, call_columns: bool = False) -> pd.DataFrame:
+    """id, label, prob_<class>... — the predictions table (docs/formats.md); with `call_columns`
+    a multi-label frame also gets call_<class> (0/1, the classes `label` lists) before them."""
     frame = pd.DataFrame({"id": ids, "label": called_labels(probs, labels, task, threshold,
                                                             min_prob, negative)})
+    if call_columns and task == "multilabel":
+        calls = abstain.called_sets(probs, task, min_prob, threshold)
+        for j, lab in enumerate(labels):
+            frame[f"call_{lab}"] = calls[:, j].astype(np.int64)
     for j, lab in enumerate(labels):
         frame[f"prob_{lab}"] = probs[:, j].astype(np.float64)  # float64 whatever the aggregate
     return frame

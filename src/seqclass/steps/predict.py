@@ -5,12 +5,17 @@ batches. A sequence longer than the model's window is cut into the window and st
 the model was trained with (config.json), and window logits are aggregated (mean by
 default). Output: TSV (or Parquet when --out ends in .parquet) with id, label,
 prob_<class> per class, ood_score (energy of the logits, higher = more out-of-distribution)
-and ood (above the model's ood.json threshold; NA without one); --tracks adds one row per
-window for plots along contigs. --min-prob abstains on low-confidence calls.
+and ood (above the model's ood.json threshold; NA without one); a multi-label model also gets
+call_<class>, 1 for each class called (a drug-resistance panel: one 0/1 column per drug).
+--tracks adds one row per window for plots along contigs. --min-prob abstains on
+low-confidence calls. Aligned reads (--bam, --regions, --reference) are scored as the
+consensus sequences `build --bam` makes of them (seqclass.io.alignments): give the regions and
+options the model's dataset was built with.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 from collections.abc import Iterator
@@ -24,13 +29,14 @@ from tqdm import tqdm
 
 from seqclass.config import option
 from seqclass.errors import InputError
+from seqclass.io import alignments
 from seqclass.io.atomic import atomic_outputs
 from seqclass.io.sequences import is_table, iter_table, read_sequences
 from seqclass.models import ood, store
 from seqclass.models.base import to_probabilities
 from seqclass.models.inference import AGGREGATES, score
 from seqclass.sequence import alphabet as alpha
-from seqclass.steps.common import prediction_frame
+from seqclass.steps.common import add_arguments_with_bam, prediction_frame
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +44,11 @@ BATCH_RECORDS = 1024
 ALPHABET_SAMPLE = 200
 
 
-@dataclass
-class Config:
+@dataclass(kw_only=True)  # --input became optional (or --bam) but keeps its place in --help
+class Config(alignments.ConsensusOptions):
     model: Path = option("model directory from `seqclass train`")
-    input: list[Path] = option("FASTA/FASTQ (gzip too) or CSV/TSV/Parquet with id,sequence",
-                               nargs="+")
+    input: list[Path] = option("FASTA/FASTQ (gzip too) or CSV/TSV/Parquet with id,sequence "
+                               "(or --bam)", [], nargs="+")
     out: Path = option("predictions: .tsv, or .parquet")
     aggregate: str = option("how window logits combine into a sequence's", "mean",
                             choices=list(AGGREGATES))
@@ -58,6 +64,21 @@ class Config:
     negative_class: str | None = option(
         "a class of the model that abstentions are called instead of `uncertain` "
         "(e.g. non_resistant)", None)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_arguments_with_bam(parser, Config, "aligned reads (--bam: consensus sequences of regions, as "
+                           "`build --bam` makes them)")
+
+
+def consensus_records(opts: alignments.ConsensusOptions, alphabet: str) -> Iterator[tuple[str, str]]:
+    """(id, consensus) of each BAM's regions, as `build --bam` makes them; every input is checked
+    here, each BAM read only when its turn comes."""
+    if alphabet != "dna":
+        raise InputError(f"--bam makes DNA consensus sequences, but the model was trained on {alphabet}")
+    _, _, samples = alignments.read_samples(opts)
+    return ((rid, seq) for sample in samples
+            for rid, _, seq in sample.records(opts.per_region, opts.spacer))
 
 
 def records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str]]:
@@ -137,6 +158,14 @@ def run(cfg: Config) -> None:
         raise InputError(f"--negative-class {cfg.negative_class!r} is not a class of the model "
                          f"({', '.join(spec.labels)})", cfg.model)
     calls = {"min_prob": cfg.min_prob, "negative": cfg.negative_class}
+    if bool(cfg.input) == bool(cfg.bam):
+        raise InputError("give the sequences to score as --input, or aligned reads as --bam")
+    if cfg.bam:
+        sequences = consensus_records(cfg, spec.alphabet)
+        inputs = [*cfg.bam, cfg.regions, cfg.reference]
+    else:
+        sequences = records(cfg.input, spec.alphabet)
+        inputs = list(cfg.input)
     if cfg.out.suffix == ".parquet":
         parquet = True
     elif cfg.out.suffix in (".tsv", ".txt"):
@@ -145,16 +174,15 @@ def run(cfg: Config) -> None:
         raise InputError("--out must end in .tsv or .parquet", cfg.out)
     n = 0
     outputs = [cfg.out] + ([cfg.tracks] if cfg.tracks else [])
-    with atomic_outputs([cfg.model, *cfg.input], outputs) as outs:
+    with atomic_outputs([cfg.model, *inputs], outputs) as outs:
         preds = _TableSink(outs.file(cfg.out), parquet)
         tracks = _TableSink(outs.file(cfg.tracks), False) if cfg.tracks else None
         bar = tqdm(unit=" seq", disable=not sys.stderr.isatty(), desc="predict")
         try:
-            for batch in score(model, records(cfg.input, spec.alphabet), cfg.aggregate,
-                               cfg.window, cfg.stride):
+            for batch in score(model, sequences, cfg.aggregate, cfg.window, cfg.stride):
                 probs = to_probabilities(batch.logits, spec.task)
                 frame = prediction_frame(batch.ids, probs, spec.labels, spec.task, cfg.threshold,
-                                         **calls)
+                                         **calls, call_columns=True)
                 preds.write(_with_ood(frame, batch.logits, spec.task, ood_doc))
                 if tracks is not None:
                     wlogits = np.stack([w[3] for w in batch.windows])
@@ -173,5 +201,5 @@ def run(cfg: Config) -> None:
             if tracks is not None:
                 tracks.close()
         if n == 0:
-            raise InputError("no sequences to predict", cfg.input[0])
+            raise InputError("no sequences to predict", inputs[0])
     log.info("%d sequences → %s", n, cfg.out)

@@ -1,20 +1,40 @@
 //
-// Apply a trained model to reads, genes or contigs: one task per input file
+// Apply a trained model to reads, genes or contigs: one task per input file; on request, explain
+// the calls (in-silico mutagenesis, occlusion, class tracks along the contigs) in one more task
 //
 
-include { SEQCLASS_PREDICT } from '../../../modules/local/predict/main'
+include { SEQCLASS_PREDICT   } from '../../../modules/local/predict/main'
+include { SEQCLASS_INTERPRET } from '../../../modules/local/interpret/main'
 
 workflow PREDICT {
 
     take:
     ch_sequences // channel: [ val(meta), path(fasta|fastq|table) ]
     ch_model     // channel: path(model dir), a value channel
+    interpret    // value: true to run SEQCLASS_INTERPRET
 
     main:
     SEQCLASS_PREDICT ( ch_sequences, ch_model )
+    ch_versions = SEQCLASS_PREDICT.out.versions
+
+    ch_interpretation = Channel.empty()
+    if (interpret) {
+        // one task over every input file, so that --interpret_ids may name records of any of them;
+        // the lists are wrapped so that combine keeps each whole
+        ch_all_sequences = ch_sequences.map { meta, file -> file }.collect(sort: true).map { files -> [ files ] }
+        ch_all_tracks    = SEQCLASS_PREDICT.out.tracks.map { meta, file -> file }.collect(sort: true).map { files -> [ files ] }
+        ch_interpret     = ch_model
+            .combine(ch_all_sequences)
+            .combine(ch_all_tracks)
+            .map { model, files, tracks -> [ [ id: 'seqclass' ], model, files, tracks ] }
+        SEQCLASS_INTERPRET ( ch_interpret )
+        ch_interpretation = SEQCLASS_INTERPRET.out.interpretation
+        ch_versions       = ch_versions.mix(SEQCLASS_INTERPRET.out.versions)
+    }
 
     emit:
-    predictions = SEQCLASS_PREDICT.out.predictions // channel: [ val(meta), path(predictions.tsv) ]
-    tracks      = SEQCLASS_PREDICT.out.tracks      // channel: [ val(meta), path(tracks.tsv) ]
-    versions    = SEQCLASS_PREDICT.out.versions    // channel: [ path(versions.yml) ]
+    predictions    = SEQCLASS_PREDICT.out.predictions // channel: [ val(meta), path(predictions.tsv) ]
+    tracks         = SEQCLASS_PREDICT.out.tracks      // channel: [ val(meta), path(tracks.tsv) ]
+    interpretation = ch_interpretation                // channel: [ val(meta), path(*.interpretation) ]; empty unless interpret
+    versions       = ch_versions                      // channel: [ path(versions.yml) ]
 }

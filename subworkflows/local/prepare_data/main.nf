@@ -1,5 +1,5 @@
 //
-// Labelled inputs → dataset → leakage-free split → (optional) chunks
+// Labelled inputs, or aligned reads with phenotypes → dataset → leakage-free split → (optional) chunks
 //
 
 include { SEQCLASS_BUILD } from '../../../modules/local/build/main'
@@ -9,18 +9,33 @@ include { SEQCLASS_CHUNK } from '../../../modules/local/chunk/main'
 workflow PREPARE_DATA {
 
     take:
-    ch_samplesheet // channel: [ val(meta), val(label), path(file) ], one row per samplesheet row
-    window         // value: chunk window length, or null to train on whole sequences
+    ch_samplesheet     // channel: [ val(meta), val(label), path(file) ], one row per samplesheet row; empty with --reads
+    ch_alignments      // channel: [ val(meta), path(bam), path(bai) ], one per sample; empty without --reads
+    ch_alignment_files // channel: [ path(reference), path(regions), path(phenotypes) ], a value channel; empty without --reads
+    window             // value: chunk window length, or null to train on whole sequences
 
     main:
     ch_versions = Channel.empty()
 
-    // every row goes into one dataset; sort by sample so the task hash is stable across runs
-    ch_build_input = ch_samplesheet
+    // every row (or sample) goes into one dataset; sorted by sample so the task hash is stable
+    // across runs. Of the two routes, the one without input sends nothing: filter drops its empty list
+    ch_from_files = ch_samplesheet
         .toSortedList { a, b -> a[0].id <=> b[0].id }
-        .map { rows -> [ [ id: 'seqclass' ], rows.collect { it[1] ?: '' }, rows.collect { it[2] } ] }
+        .filter { rows -> rows }
+        .map { rows -> [ [ [ id: 'seqclass' ], rows.collect { it[1] ?: '' }, rows.collect { it[2] } ], [ [], [], [], [], [] ] ] }
+    // the lists are wrapped so that combine keeps each whole
+    ch_from_bams = ch_alignments
+        .toSortedList { a, b -> a[0].id <=> b[0].id }
+        .filter { rows -> rows }
+        .map { rows -> [ rows ] }
+        .combine(ch_alignment_files.map { files -> [ files ] })
+        .map { rows, files ->
+            def (reference, regions, phenotypes) = files
+            [ [ [ id: 'seqclass' ], [], [] ], [ rows.collect { it[1] }, rows.collect { it[2] }, regions, reference, phenotypes ] ]
+        }
+    ch_build_input = ch_from_files.mix(ch_from_bams)
 
-    SEQCLASS_BUILD ( ch_build_input )
+    SEQCLASS_BUILD ( ch_build_input.map { it[0] }, ch_build_input.map { it[1] } )
     ch_versions = ch_versions.mix(SEQCLASS_BUILD.out.versions)
 
     SEQCLASS_SPLIT ( SEQCLASS_BUILD.out.dataset )

@@ -9,8 +9,10 @@ workflow PIPELINE_INITIALISATION {
     take:
     validate_params // boolean: validate params against nextflow_schema.json
     mode            // string: 'train' or 'predict'
-    input           // string: samplesheet (train) or sequence files, a path or glob (predict)
+    input           // string: samplesheet (train) or sequence files, a path or glob (predict); null with --reads
     model           // string: model directory (predict), or null
+    reads           // string: train: samplesheet of FASTQ pairs (sample,fastq_1,fastq_2) instead of input, or null
+    alignment_files // list: [ reference, regions, phenotypes ] paths the --reads route needs (nulls without it)
 
     main:
     if (validate_params) {
@@ -21,8 +23,28 @@ workflow PIPELINE_INITIALISATION {
     if (mode == 'predict' && !model) {
         error("--mode predict needs --model <model directory from a train run>")
     }
+    if (mode == 'predict' && (!input || reads)) {
+        error("--mode predict needs --input (sequence files); aligned reads are scored by `seqclass predict --bam` (docs/usage.md)")
+    }
+    if (mode == 'train' && !input == !reads) {
+        error("train mode needs one of --input (a samplesheet of labelled files) and --reads (a samplesheet of FASTQ pairs)")
+    }
+    if (reads && !alignment_files.every()) {
+        error("--reads needs --reference, --regions and --phenotypes")
+    }
 
-    if (mode == 'train') {
+    ch_reads           = Channel.empty()
+    ch_alignment_files = Channel.empty()
+    if (reads) {
+        // one row per sample; paths are relative to the samplesheet
+        def reads_sheet = file(reads, checkIfExists: true)
+        ch_input = Channel.empty()
+        ch_reads = Channel.fromPath(reads_sheet)
+            .splitCsv(header: true, strip: true)
+            .map { row -> [ [ id: row.sample ], [ resolveSamplesheetPath(row.fastq_1, reads_sheet), resolveSamplesheetPath(row.fastq_2, reads_sheet) ] ] }
+        ch_alignment_files = Channel.value(alignment_files.collect { path -> file(path, checkIfExists: true) })
+        ch_model = Channel.empty()
+    } else if (mode == 'train') {
         // one row per labelled file; paths are relative to the samplesheet, as for `seqclass build`
         def sheet = file(input, checkIfExists: true)
         ch_input = Channel.fromPath(sheet)
@@ -36,8 +58,10 @@ workflow PIPELINE_INITIALISATION {
     }
 
     emit:
-    input = ch_input // channel: train [ val(meta), val(label), path(file) ]; predict [ val(meta), path(file) ]
-    model = ch_model // channel: path(model dir) in predict mode, empty in train mode
+    input           = ch_input           // channel: train [ val(meta), val(label), path(file) ]; predict [ val(meta), path(file) ]; empty with --reads
+    model           = ch_model           // channel: path(model dir) in predict mode, empty in train mode
+    reads           = ch_reads           // channel: [ val(meta), [ path(fastq_1), path(fastq_2) ] ] with --reads, else empty
+    alignment_files = ch_alignment_files // channel: [ path(reference), path(regions), path(phenotypes) ] with --reads, else empty
 }
 
 workflow PIPELINE_COMPLETION {

@@ -1,0 +1,22 @@
+//
+// FASTQ pairs → one coordinate-sorted, indexed BAM per sample (the --reads route of train mode)
+//
+
+include { BWA_INDEX    } from '../../../modules/local/bwa_index/main'
+include { BWA_MEM_SORT } from '../../../modules/local/bwa_mem_sort/main'
+
+workflow ALIGN_READS {
+
+    take:
+    ch_reads     // channel: [ val(meta), [ path(fastq_1), path(fastq_2) ] ], one per sample
+    ch_reference // channel: path(reference FASTA), a value channel; empty without --reads
+
+    main:
+    BWA_INDEX ( ch_reference.map { fasta -> [ [ id: 'reference' ], fasta ] } )
+
+    BWA_MEM_SORT ( ch_reads, BWA_INDEX.out.index.first() )
+
+    emit:
+    bam      = BWA_MEM_SORT.out.bam                                    // channel: [ val(meta), path(bam), path(bai) ]
+    versions = BWA_INDEX.out.versions.mix(BWA_MEM_SORT.out.versions)   // channel: [ path(versions.yml) ]
+}
