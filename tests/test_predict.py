@@ -154,3 +154,47 @@ def test_rna_and_lower_case_input(tmp_path, pipeline):
     ok("predict", "--model", pipeline.model, "--input", tmp_path / "rna.fa",
        "--out", tmp_path / "p.tsv")
     assert list(tsv(tmp_path / "p.tsv")["id"]) == ["r1"]
+
+
+def test_short_model_routes_by_length_and_reads(tmp_path, pipeline):
+    """NucArg routing: long inputs to the window model, short ones and FASTQ reads to the other."""
+    recs = dna_records(n_per_class=3)
+    genes = [(f"gene{i}", seq * 3) for i, (_, seq) in enumerate(recs["pos"])]  # ≥ 60: long model
+    frags = [(f"frag{i}", seq[:40]) for i, (_, seq) in enumerate(recs["neg"])]  # < 60: short model
+    fasta = write_fasta(tmp_path / "mixed.fa", genes + frags)
+    reads = write_fastq(tmp_path / "reads.fq", [(f"read{i}", seq * 3) for i, (_, seq) in
+                                                enumerate(recs["neg"])])  # long, but reads
+    out = tmp_path / "routed.tsv"
+    ok("predict", "--model", pipeline.chunk_model, "--short-model", pipeline.model,
+       "--input", fasta, reads, "--out", out, "--tracks", tmp_path / "tracks.tsv")
+    routed = pd.read_csv(out, sep="\t").set_index("id")
+    assert routed.model.to_dict() == {**{r: "long" for r, _ in genes},
+                                      **{r: "short" for r, _ in frags},
+                                      **{f"read{i}": "short" for i in range(3)}}
+    assert list(routed.index[:3]) == [r for r, _ in genes]  # the long model's rows first
+    for model, ids in ((pipeline.chunk_model, [r for r, _ in genes]),
+                       (pipeline.model, [r for r, _ in frags])):
+        alone = tmp_path / f"{model.name}.tsv"
+        ok("predict", "--model", model, "--input", fasta, "--out", alone)
+        expected = pd.read_csv(alone, sep="\t").set_index("id").loc[ids]
+        np.testing.assert_allclose(routed.loc[ids, ["prob_neg", "prob_pos"]],
+                                   expected[["prob_neg", "prob_pos"]], rtol=1e-5)
+    assert set(pd.read_csv(tmp_path / "tracks.tsv", sep="\t").model) == {"long", "short"}
+    # --short-below moves the boundary: at 10 every FASTA record is long
+    ok("predict", "--model", pipeline.chunk_model, "--short-model", pipeline.model, "--short-below", "10",
+       "--input", fasta, "--out", tmp_path / "b.tsv")
+    assert set(pd.read_csv(tmp_path / "b.tsv", sep="\t").model) == {"long"}
+
+
+def test_short_model_must_match(tmp_path, pipeline, capsys):
+    from conftest import run
+
+    assert run("predict", "--model", pipeline.chunk_model, "--short-model", pipeline.gc_model,
+               "--input", pipeline.long_fasta, "--out", tmp_path / "x.tsv") == 0  # same classes
+    assert run("predict", "--model", pipeline.model, "--short-model", pipeline.chunk_model,
+               "--input", pipeline.long_fasta, "--out", tmp_path / "y.tsv") == 1
+    assert "give --short-below" in capsys.readouterr().err
+    assert run("predict", "--model", pipeline.model, "--short-below", "50",
+               "--input", pipeline.long_fasta, "--out", tmp_path / "z.tsv") == 1
+    assert "--short-below needs --short-model" in capsys.readouterr().err
+    assert not (tmp_path / "y.tsv").exists() and not (tmp_path / "z.tsv").exists()

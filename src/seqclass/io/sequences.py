@@ -77,6 +77,13 @@ def _lines(path: Path) -> Iterator[str]:
         raise InputError(f"not a text sequence file (non-ASCII byte at offset {err.start})", path) from None
 
 
+def is_fastq(path: str | Path) -> bool:
+    """True for a FASTQ file (reads), by its first non-blank character, as read_sequences decides."""
+    if is_table(path):
+        return False
+    return next((line.startswith("@") for line in _lines(Path(path)) if line.strip()), False)
+
+
 def read_sequences(path: str | Path) -> Iterator[Record]:
     """Records of a FASTA or FASTQ file, chosen by the first non-blank character."""
     path = Path(path)

@@ -11,6 +11,12 @@ call_<class>, 1 for each class called (a drug-resistance panel: one 0/1 column p
 low-confidence calls. Aligned reads (--bam, --regions, --reference) are scored as the
 consensus sequences `build --bam` makes of them (seqclass.io.alignments): give the regions and
 options the model's dataset was built with.
+
+With --short-model, inputs are routed by length as NucArg's app does: sequences of at least
+--short-below residues (default: the main model's window) go to the main, long-sequence model,
+shorter ones and every record of a FASTQ file (reads) to the short-read model. Both models must
+have the same classes. Rows of the long model come first, then the short model's, and a `model`
+column says which scored each row (`long` or `short`).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +37,9 @@ from seqclass.config import option
 from seqclass.errors import InputError
 from seqclass.io import alignments
 from seqclass.io.atomic import atomic_outputs
-from seqclass.io.sequences import is_table, iter_table, read_sequences
+from seqclass.io.sequences import is_fastq, is_table, iter_table, read_sequences
 from seqclass.models import ood, store
-from seqclass.models.base import to_probabilities
+from seqclass.models.base import Classifier, to_probabilities
 from seqclass.models.inference import AGGREGATES, score
 from seqclass.sequence import alphabet as alpha
 from seqclass.steps.common import add_arguments_with_bam, prediction_frame
@@ -64,6 +70,12 @@ class Config(alignments.ConsensusOptions):
     negative_class: str | None = option(
         "a class of the model that abstentions are called instead of `uncertain` "
         "(e.g. non_resistant)", None)
+    short_model: Path | None = option(
+        "a short-read model beside --model (NucArg: 100-nt reads beside 1024-nt genes): inputs "
+        "shorter than --short-below and all FASTQ records go to it", None)
+    short_below: int | None = option(
+        "with --short-model: sequences shorter than this go to the short-read model (default: "
+        "the main model's window)", None)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -148,10 +160,40 @@ def _with_ood(frame, logits: np.ndarray, task: str, ood_doc: dict | None):
     return frame
 
 
+@dataclass
+class Route:
+    """One model and the records it scores."""
+
+    name: str | None  # the `model` column's value; None without --short-model (no column)
+    model: Classifier
+    ood_doc: dict | None
+    window: int | None
+    stride: int | None
+    takes: Callable[[str, bool], bool]  # (sequence, read from a FASTQ file) → scored here
+
+
+def routes(cfg: Config, model: Classifier) -> list[Route]:
+    main = Route(None, model, ood.read(cfg.model), cfg.window, cfg.stride, lambda seq, reads: True)
+    if cfg.short_model is None:
+        if cfg.short_below is not None:
+            raise InputError("--short-below needs --short-model")
+        return [main]
+    short = store.load(cfg.short_model)
+    for what in ("labels", "task", "alphabet"):
+        if getattr(short.spec, what) != getattr(model.spec, what):
+            raise InputError(f"--short-model has other {what} than --model ({getattr(short.spec, what)} "
+                             f"vs {getattr(model.spec, what)})", cfg.short_model)
+    below = cfg.short_below if cfg.short_below is not None else model.spec.window
+    if below is None or below < 1:
+        raise InputError("--model was trained on whole sequences: give --short-below", cfg.model)
+    main.name, main.takes = "long", lambda seq, reads: not reads and len(seq) >= below
+    return [main, Route("short", short, ood.read(cfg.short_model), None, None,
+                        lambda seq, reads: reads or len(seq) < below)]
+
+
 def run(cfg: Config) -> None:
     model = store.load(cfg.model)
     spec = model.spec
-    ood_doc = ood.read(cfg.model)
     if cfg.min_prob is not None and not 0.0 <= cfg.min_prob <= 1.0:
         raise InputError(f"--min-prob must be between 0 and 1, got {cfg.min_prob}")
     if cfg.negative_class is not None and cfg.negative_class not in spec.labels:
@@ -160,12 +202,18 @@ def run(cfg: Config) -> None:
     calls = {"min_prob": cfg.min_prob, "negative": cfg.negative_class}
     if bool(cfg.input) == bool(cfg.bam):
         raise InputError("give the sequences to score as --input, or aligned reads as --bam")
-    if cfg.bam:
-        sequences = consensus_records(cfg, spec.alphabet)
-        inputs = [*cfg.bam, cfg.regions, cfg.reference]
-    else:
-        sequences = records(cfg.input, spec.alphabet)
-        inputs = list(cfg.input)
+    chosen = routes(cfg, model)
+
+    def sequences(route: Route) -> Iterator[tuple[str, str]]:
+        """The records this route scores; each route reads the inputs once."""
+        if cfg.bam:
+            return ((rid, seq) for rid, seq in consensus_records(cfg, spec.alphabet)
+                    if route.takes(seq, False))
+        return ((rid, seq) for path in cfg.input for reads in [is_fastq(path)]
+                for rid, seq in records([path], spec.alphabet) if route.takes(seq, reads))
+
+    inputs = [*cfg.bam, cfg.regions, cfg.reference] if cfg.bam else list(cfg.input)
+    inputs += [cfg.short_model] if cfg.short_model else []
     if cfg.out.suffix == ".parquet":
         parquet = True
     elif cfg.out.suffix in (".tsv", ".txt"):
@@ -179,22 +227,29 @@ def run(cfg: Config) -> None:
         tracks = _TableSink(outs.file(cfg.tracks), False) if cfg.tracks else None
         bar = tqdm(unit=" seq", disable=not sys.stderr.isatty(), desc="predict")
         try:
-            for batch in score(model, sequences, cfg.aggregate, cfg.window, cfg.stride):
-                probs = to_probabilities(batch.logits, spec.task)
-                frame = prediction_frame(batch.ids, probs, spec.labels, spec.task, cfg.threshold,
-                                         **calls, call_columns=True)
-                preds.write(_with_ood(frame, batch.logits, spec.task, ood_doc))
-                if tracks is not None:
-                    wlogits = np.stack([w[3] for w in batch.windows])
-                    wprobs = to_probabilities(wlogits, spec.task)
-                    frame = prediction_frame([w[0] for w in batch.windows], wprobs, spec.labels,
-                                             spec.task, cfg.threshold, **calls)
-                    frame = _with_ood(frame, wlogits, spec.task, ood_doc)
-                    frame.insert(1, "start", [w[1] for w in batch.windows])
-                    frame.insert(2, "end", [w[2] for w in batch.windows])
-                    tracks.write(frame)
-                n += len(batch.ids)
-                bar.update(len(batch.ids))
+            for route in chosen:
+                for batch in score(route.model, sequences(route), cfg.aggregate, route.window,
+                                   route.stride):
+                    probs = to_probabilities(batch.logits, spec.task)
+                    frame = prediction_frame(batch.ids, probs, spec.labels, spec.task, cfg.threshold,
+                                             **calls, call_columns=True)
+                    frame = _with_ood(frame, batch.logits, spec.task, route.ood_doc)
+                    if route.name is not None:
+                        frame["model"] = route.name
+                    preds.write(frame)
+                    if tracks is not None:
+                        wlogits = np.stack([w[3] for w in batch.windows])
+                        wprobs = to_probabilities(wlogits, spec.task)
+                        frame = prediction_frame([w[0] for w in batch.windows], wprobs, spec.labels,
+                                                 spec.task, cfg.threshold, **calls)
+                        frame = _with_ood(frame, wlogits, spec.task, route.ood_doc)
+                        frame.insert(1, "start", [w[1] for w in batch.windows])
+                        frame.insert(2, "end", [w[2] for w in batch.windows])
+                        if route.name is not None:
+                            frame["model"] = route.name
+                        tracks.write(frame)
+                    n += len(batch.ids)
+                    bar.update(len(batch.ids))
         finally:
             bar.close()
             preds.close()
