@@ -353,10 +353,14 @@ def test_abstain_tsv(doc, pipeline, outputs):
         check_columns(doc["eval/abstain.tsv"], tsv_columns(path), str(path), text=True)
 
 
-def test_predictions(doc, outputs):
+def test_predictions(doc, outputs, pipeline, tmp_path):
     section = doc["predictions.tsv"]
     check_columns(section, tsv_columns(outputs / "predictions.tsv"), "predictions.tsv", text=True,
                   tags=frozenset({"multiclass"}))
+    ok("predict", "--model", pipeline.chunk_model, "--short-model", pipeline.model,
+       "--input", pipeline.long_fasta, "--out", tmp_path / "routed.tsv")
+    check_columns(section, tsv_columns(tmp_path / "routed.tsv"), "routed predictions.tsv", text=True,
+                  tags=frozenset({"multiclass", "--short-model"}))
     for name, task in (("predictions.parquet", "multiclass"), ("multi_predictions.parquet", "multilabel")):
         check_columns(section, parquet_columns(outputs / name), name, text=False, tags=frozenset({task}))
 
