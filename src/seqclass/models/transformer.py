@@ -69,7 +69,10 @@ def _network():
                 x = x + self.positions.weight[:length][None]  # (1, L, D)
             else:
                 x = x + sinusoidal(length, x.shape[-1], x.device)[None]
-            h = self.encoder(self.dropout(x), src_key_padding_mask=~mask)  # (B, L, D)
+            # a batch without padding (full-length windows) goes without a mask: with one, PyTorch's
+            # CPU attention takes its unfused path, about 3x slower (benchmarks/README.md)
+            padding = None if bool(mask.all()) else ~mask
+            h = self.encoder(self.dropout(x), src_key_padding_mask=padding)  # (B, L, D)
             h = self.norm(h) * mask[:, :, None]  # padding zeroed
             pooled = h.sum(dim=1) / lengths[:, None].to(h.dtype)  # (B, D) mean over tokens
             return self.head(self.dropout(pooled))  # (B, C)
