@@ -1,6 +1,7 @@
 """Genomic-ULMFiT: `seqclass pretrain` of a k-mer AWD-LSTM language model on a tiny synthetic
 genome, and the `awd-lstm` family fine-tuned from it (pretrained encoder, gradual unfreezing,
-discriminative learning rates) or trained from scratch, through train, evaluate and predict.
+discriminative learning rates) or trained from scratch, through train, evaluate and predict;
+pretraining's checkpoints and --resume after a kill.
 
 The networks are tiny and run for a few steps on one CPU thread.
 """
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +30,13 @@ LM_FLAGS = ["--k", "3", "--kmer-stride", "2", "--embed-dim", "16", "--hidden", "
             "--eval-every", "10", "--lr", "1e-2"]
 TRAIN_FLAGS = ["--max-steps", "10", "--eval-every", "5", "--batch-size", "16", "--lr", "5e-3",
                "--awd-head-hidden", "8", "--max-len", "200"]
+# evaluations at 4, 8, 12; checkpoints at 3, 6, 9, 12, so a kill at 8 resumes from 6, mid-way
+# between two evaluations (the running loss and the log are restored, the log cut back)
+RESUME_FLAGS = ["--k", "3", "--kmer-stride", "2", "--embed-dim", "16", "--hidden", "32",
+                "--layers", "2", "--bptt", "20", "--batch-size", "8", "--max-steps", "12",
+                "--eval-every", "4", "--checkpoint-every", "3", "--keep-checkpoints", "2"]
+REPO = Path(__file__).resolve().parents[1]
+ONE_THREAD_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -65,7 +76,9 @@ def fine_tuned(lm, pipeline, tmp_path_factory) -> Path:
 
 def test_lm_directory(lm):
     assert {p.name for p in lm.iterdir()} == {"config.json", "model.safetensors", "training.json",
-                                              "training_log.jsonl"}
+                                              "training_log.jsonl", "checkpoints"}
+    assert [p.name for p in (lm / "checkpoints").iterdir()] == ["step-00000020"]  # keep 1
+    assert not (lm.parent / ".lm.partial").exists()
     config = json.loads((lm / "config.json").read_text())
     assert config["kind"] == "seqclass-language-model" and config["architecture"] == "awd-lstm"
     assert (config["alphabet"], config["k"], config["stride"]) == ("dna", 3, 2)
@@ -80,6 +93,7 @@ def test_lm_directory(lm):
     assert training["seed"] == 0 and training["n_records"] == 2
     assert len(training["input_sha256"]) == 64 and "torch" in training["versions"]
     assert training["n_train_tokens"] + training["n_valid_tokens"] == training["n_tokens"]
+    assert training["resumed_from_step"] is None
     log = [json.loads(line) for line in (lm / "training_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [10, 20]
     for r in log:
@@ -241,6 +255,9 @@ def test_lm_directory_is_documented(lm):
         check_json(doc[f"LM_DIR/{name}"], read_json(lm / name), f"LM_DIR/{name}")
     for line in (lm / "training_log.jsonl").read_text().splitlines():
         check_json(doc["LM_DIR/training_log.jsonl"], json.loads(line), "training_log.jsonl")
+    (ckpt,) = (lm / "checkpoints").iterdir()
+    check_json(doc["LM_DIR/checkpoints/step-<N>/state.json"], read_json(ckpt / "state.json"),
+               "checkpoint state.json")
     section = doc["LM_DIR/model.safetensors"]
     weights = load_file(str(lm / "model.safetensors"))
     for key, value in weights.items():
@@ -248,3 +265,100 @@ def test_lm_directory_is_documented(lm):
                       (e.pattern is not None and e.pattern.fullmatch(key))), None)
         assert entry is not None, f"tensor {key} is not documented"
         assert entry.type == str(value.dtype), key
+
+
+# ---------------------------------------------------------------- checkpoints and --resume
+
+def _log_records(directory: Path) -> list[dict]:
+    return [json.loads(line) for line in (directory / "training_log.jsonl").read_text().splitlines()]
+
+
+def _checkpoints(directory: Path) -> list[str]:
+    return sorted(p.name for p in (directory / "checkpoints").iterdir())
+
+
+def _assert_no_pickle(directory: Path) -> None:
+    """As tests/test_deep.py: safetensors, JSON and nothing a pickle or torch.save wrote."""
+    files = [p for p in directory.rglob("*") if p.is_file()]
+    assert any("checkpoints" in p.parts for p in files)
+    for path in files:
+        assert path.suffix in (".safetensors", ".json", ".jsonl"), path
+        data = path.read_bytes()
+        assert not data.startswith(b"PK\x03\x04"), f"{path} looks like a torch.save zip"
+        if path.suffix == ".safetensors":
+            assert data[8:9] == b"{", path  # 8-byte header length, then the JSON header
+            assert load_file(str(path)) is not None
+            continue
+        assert not data.startswith(b"\x80"), f"{path} looks like a pickle"
+        for line in data.decode().splitlines() if path.suffix == ".jsonl" else [data]:
+            json.loads(line)
+
+
+def test_resume_after_kill_matches_an_uninterrupted_run(capsys, tmp_path):
+    fasta = write_fasta(tmp_path / "genome.fa", genome(n=3000))
+    args = ["pretrain", "--input", str(fasta), *RESUME_FLAGS]
+    ok(*args, "--out", tmp_path / "whole")
+
+    killed = tmp_path / "killed"
+    proc = subprocess.run([sys.executable, "-m", "seqclass", *args, "--out", str(killed)],
+                          env={**ONE_THREAD_ENV, "SEQCLASS_TEST_KILL_AT_STEP": "8"},
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == -9, proc.stderr  # SIGKILL: no clean-up ran
+    partial = tmp_path / ".killed.partial"
+    assert not killed.exists() and partial.is_dir()
+    assert _checkpoints(partial) == ["step-00000003", "step-00000006"]  # 9 never came
+    assert [r["step"] for r in _log_records(partial)] == [4, 8]  # 8: after the checkpoint
+    _assert_no_pickle(partial)
+    state = json.loads((partial / "checkpoints" / "step-00000006" / "state.json").read_text())
+    assert (state["step"], state["loss_n"], state["seed"]) == (6, 2, 0)  # steps 5 and 6
+
+    # --resume refuses, in one line and touching nothing, what it cannot continue
+    other = write_fasta(tmp_path / "other.fa", genome(seed=4, n=3000))
+    for extra, mentions in (
+            (["--seed", "1"], ["step-00000006", "--seed 0", "resume with it"]),
+            (["--hidden", "24"], ["--hidden 32, not 24"]),
+            (["--input", other], ["other sequences"])):
+        _fails(capsys, [*args, "--out", killed, "--resume", *extra],
+               ["seqclass pretrain: error:", *mentions], tmp_path)
+
+    ok(*args, "--out", killed, "--resume")
+    assert not partial.exists()
+    assert _checkpoints(killed) == ["step-00000009", "step-00000012"]
+    assert json.loads((killed / "training.json").read_text())["resumed_from_step"] == 6
+    assert json.loads((tmp_path / "whole" / "training.json").read_text())["resumed_from_step"] is None
+    whole_log, resumed_log = _log_records(tmp_path / "whole"), _log_records(killed)
+    assert [r["step"] for r in resumed_log] == [r["step"] for r in whole_log] == [4, 8, 12]
+    for a, b in zip(whole_log, resumed_log):
+        for key in ("lr", "train_loss", "valid_loss"):
+            assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-7), (a, b)
+    whole = load_file(str(tmp_path / "whole" / "model.safetensors"))
+    resumed = load_file(str(killed / "model.safetensors"))
+    assert whole.keys() == resumed.keys()
+    for name in whole:
+        np.testing.assert_allclose(whole[name], resumed[name], rtol=1e-5, atol=1e-6)
+    _assert_no_pickle(killed)
+
+    # a finished LM trains on with --resume; another --seed is refused and LM_DIR kept as it is
+    _fails(capsys, [*args, "--out", killed, "--resume", "--seed", "1"], ["--seed 0"], tmp_path)
+    ok(*args, "--out", killed, "--resume", "--max-steps", "14")
+    assert not partial.exists()
+    assert _checkpoints(killed) == ["step-00000012", "step-00000014"]
+    assert [r["step"] for r in _log_records(killed)] == [4, 8, 12, 14]
+    assert json.loads((killed / "training.json").read_text())["resumed_from_step"] == 12
+
+
+def test_partial_directory_without_resume_is_discarded(capsys, tmp_path):
+    fasta = write_fasta(tmp_path / "genome.fa", genome(n=2000))
+    small = ["pretrain", "--input", fasta, "--out", tmp_path / "lm", *LM_FLAGS, "--max-steps", "2",
+             "--eval-every", "2"]
+    left = tmp_path / ".lm.partial"
+    (left / "checkpoints" / "step-00000001").mkdir(parents=True)
+    (left / "checkpoints" / "step-00000001" / "state.json").write_text("{}")
+    (left / "stale.txt").write_text("left by a killed run")
+    ok(*small)
+    assert not left.exists() and not (tmp_path / "lm" / "stale.txt").exists()
+    assert "discarding" in capsys.readouterr().err
+    # --resume with no checkpoint anywhere starts from scratch, and says so
+    ok(*small[:4], tmp_path / "fresh", *small[5:], "--resume")
+    assert "no checkpoint" in capsys.readouterr().err
+    assert json.loads((tmp_path / "fresh" / "training.json").read_text())["resumed_from_step"] is None

@@ -7,8 +7,18 @@ of --bptt tokens to predict each next token. The network is an AWD-LSTM (embeddi
 DropConnect on the hidden-to-hidden weights, locked dropout between layers and before the
 decoder) whose decoder is tied to its embedding. LM_DIR holds model.safetensors, config.json
 (alphabet, k, stride, vocabulary and sizes), training.json (seed, versions, input hash) and
-training_log.jsonl (training loss and perplexity, validation perplexity by step); it is
-written atomically. `seqclass train --model awd-lstm --pretrained LM_DIR` fine-tunes it.
+training_log.jsonl (training loss and perplexity, validation perplexity by step) and
+checkpoints/; it is written atomically. `seqclass train --model awd-lstm --pretrained LM_DIR`
+fine-tunes it.
+
+As in `seqclass train`, the directory is `.LM_DIR.partial` beside LM_DIR while it trains, with a
+checkpoint (train.checkpoint: safetensors and JSON, no pickle) every --checkpoint-every steps
+or after every evaluation and at the last step. A killed run leaves it behind and --resume
+continues from its newest checkpoint: weights, AdamW state, the numpy generator that draws
+the windows, the torch random states (dropout), the running loss and the log are restored,
+so the resumed run retraces the killed one. --resume on a finished LM_DIR trains it on (e.g.
+with a larger --max-steps). The kill hook of train.loop (SEQCLASS_TEST_KILL_AT_STEP) works
+here too.
 """
 
 from __future__ import annotations
@@ -17,6 +27,9 @@ import hashlib
 import json
 import logging
 import math
+import os
+import shutil
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +38,21 @@ import numpy as np
 
 from seqclass.config import option
 from seqclass.errors import InputError
-from seqclass.io.atomic import atomic_outputs
+from seqclass.io.atomic import atomic_outputs, work_path
 from seqclass.io.sequences import read_sequences
 from seqclass.sequence import alphabet as alphabets
 from seqclass.sequence import encoding
 from seqclass.steps.common import provenance
+from seqclass.train import checkpoint
 
 log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = 1
+CHECKPOINT_KIND = "pretrain"
+# options that decide the token stream or the network's shape: --resume refuses to change them
+FIXED = ("alphabet", "k", "kmer_stride", "embed_dim", "hidden", "layers")
+# options free to change on --resume without a warning
+BOOKKEEPING = ("checkpoint_every", "keep_checkpoints", "device", "eval_windows")
 
 
 @dataclass
@@ -66,11 +87,16 @@ class Config:
     device: str = option("where to train: auto picks CUDA when available", "auto",
                          choices=["auto", "cpu", "cuda"])
     seed: int = option("random seed", 0)
+    checkpoint_every: int = option("write a checkpoint every N steps; 0: after every evaluation "
+                                   "(always one at the last step)", 0)
+    keep_checkpoints: int = option("how many of the newest checkpoints to keep", 1)
+    resume: bool = option("continue an interrupted run of the same --out from its last "
+                          "checkpoint (or a finished LM_DIR, e.g. with a larger --max-steps)", False)
 
 
 def _check(cfg: Config) -> None:
     for name in ("k", "kmer_stride", "embed_dim", "hidden", "layers", "bptt", "batch_size",
-                 "max_steps", "eval_every", "eval_windows"):
+                 "max_steps", "eval_every", "eval_windows", "keep_checkpoints"):
         if getattr(cfg, name) < 1:
             raise InputError(f"--{name.replace('_', '-')} must be at least 1")
     for name in ("embed_dropout", "weight_dropout", "hidden_dropout", "output_dropout"):
@@ -80,6 +106,8 @@ def _check(cfg: Config) -> None:
         raise InputError("--valid-fraction must be in (0, 1)")
     if not 0 <= cfg.warmup_ratio < 1:
         raise InputError("--warmup-ratio must be in [0, 1)")
+    if cfg.checkpoint_every < 0:
+        raise InputError("--checkpoint-every must be 0 or more")
 
 
 def read_tokens(cfg: Config) -> tuple[np.ndarray, str, dict]:
@@ -133,12 +161,17 @@ def run(cfg: Config) -> None:
     from seqclass.models.awd_lstm import LM_CONFIG, LM_FORMAT_VERSION, LM_KIND, LM_WEIGHTS
 
     with atomic_outputs(cfg.input, [cfg.out]) as outs:
-        directory = outs.directory(cfg.out)
+        copied = False  # a killed or failed run keeps .LM_DIR.partial when it holds a checkpoint
+        directory = outs.work_directory(
+            cfg.out, keep_on_error=lambda d: not copied and checkpoint.latest(d) is not None)
+        copied = _prepare_work_directory(directory, cfg)
         started = time.monotonic()
         try:
-            net, summary = _train(cfg, alphabet, train_tokens, valid_tokens, directory)
+            net, summary = _train(cfg, alphabet, train_tokens, valid_tokens, directory,
+                                  counts["input_sha256"])
         except ValueError as err:  # e.g. --device cuda without CUDA
             raise InputError(str(err)) from None
+        copied = False  # trained on: keep its checkpoints should a later line fail
         from safetensors.torch import save_file
 
         weights = {k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()
@@ -170,13 +203,70 @@ def _provenance(cfg: Config) -> dict:
     return doc
 
 
+def _prepare_work_directory(directory: Path, cfg: Config) -> bool:
+    """Start clean, or with --resume from the checkpoints of a killed run or of a finished LM_DIR
+    (as steps.train does). True when the directory is a copy of the finished LM_DIR."""
+    if not cfg.resume:
+        if any(directory.iterdir()):
+            log.info("discarding %s, left by an interrupted run (--resume continues it)", directory)
+            shutil.rmtree(directory)
+            directory.mkdir()
+        return False
+    if checkpoint.latest(directory) is None and checkpoint.latest(cfg.out) is not None:
+        # train a finished language model on; LM_DIR stays as it is until the new run succeeds
+        shutil.rmtree(directory)
+        shutil.copytree(cfg.out, directory)
+        return True
+    if checkpoint.latest(directory) is None:
+        log.info("--resume: no checkpoint in %s or %s; starting from scratch",
+                 work_path(cfg.out), cfg.out)
+        if any(directory.iterdir()):  # a log without a checkpoint, say
+            shutil.rmtree(directory)
+            directory.mkdir()
+    return False
+
+
+def _options(cfg: Config, alphabet: str) -> dict:
+    """The training options a checkpoint records (JSON-ready), with the alphabet resolved."""
+    options = {k: v for k, v in provenance("pretrain", cfg)["options"].items()
+               if k not in ("input", "out", "resume")}
+    return {**options, "alphabet": alphabet}
+
+
+def _check_checkpoint(path: Path, state: dict, cfg: Config, alphabet: str,
+                      input_sha256: str) -> None:
+    """Refuse, in one line, a checkpoint that --resume cannot continue with these options."""
+    if state.get("format_version") != CHECKPOINT_FORMAT or state.get("kind") != CHECKPOINT_KIND:
+        raise InputError("not a checkpoint of seqclass pretrain of this version; pretrain "
+                         "without --resume", path)
+    if state.get("input_sha256") != input_sha256:
+        raise InputError("was pretrained on other sequences than these (input_sha256 differs); "
+                         "pretrain without --resume", path)
+    if state.get("seed") != cfg.seed:
+        raise InputError(f"was pretrained with --seed {state.get('seed')}; resume with it", path)
+    params, now = state.get("params", {}), _options(cfg, alphabet)
+    for key in FIXED:
+        if params.get(key) != now[key]:
+            flag = f"--{key.replace('_', '-')}"
+            raise InputError(f"was pretrained with {flag} {params.get(key)}, not {now[key]}; resume "
+                             f"with {flag} {params.get(key)} or pretrain without --resume", path)
+    if state.get("step", 0) > cfg.max_steps:
+        raise InputError(f"is at step {state['step']}, past --max-steps {cfg.max_steps}", path)
+    changed = sorted(k for k in set(params) | set(now)
+                     if k not in BOOKKEEPING and params.get(k) != now.get(k))
+    if changed:
+        log.warning("resuming with changed options: %s", ", ".join(
+            f"{k} {params.get(k)} → {now.get(k)}" for k in changed))
+
+
 def _train(cfg: Config, alphabet: str, train_tokens: np.ndarray, valid_tokens: np.ndarray,
-           directory: Path):
+           directory: Path, input_sha256: str):
     import torch
     import torch.nn.functional as F
 
     from seqclass.models.awd_lstm import language_model
-    from seqclass.train.loop import resolve_device
+    from seqclass.train import curves
+    from seqclass.train.loop import KILL_ENV, resolve_device
 
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
@@ -208,11 +298,53 @@ def _train(cfg: Config, alphabet: str, train_tokens: np.ndarray, valid_tokens: n
         net.train()
         return total / (n_eval * cfg.bptt)
 
-    log_path = directory / "training_log.jsonl"
-    loss_sum, loss_n = 0.0, 0
-    record: dict = {}
+    def save_checkpoint(step: int) -> None:
+        opt_tensors, opt_doc = checkpoint.optimizer_tensors(optimizer)
+        rng_states = {"torch_cpu": torch.get_rng_state()}
+        if device.type == "cuda":
+            for i, s in enumerate(torch.cuda.get_rng_state_all()):
+                rng_states[f"torch_cuda.{i}"] = s
+        weights = {k: v for k, v in net.state_dict().items() if k != "decoder.weight"}  # tied
+        state = {"format_version": CHECKPOINT_FORMAT, "kind": CHECKPOINT_KIND, "step": step,
+                 "total_steps": cfg.max_steps, "loss_sum": loss_sum, "loss_n": loss_n,
+                 "seed": cfg.seed, "input_sha256": input_sha256,
+                 "numpy_rng": rng.bit_generator.state,  # plain ints and strings
+                 "optimizer": opt_doc, "params": _options(cfg, alphabet)}
+        checkpoint.save(directory, step, {"model": weights, "optimizer": opt_tensors,
+                                          "rng": rng_states}, state, cfg.keep_checkpoints)
+
+    log_path = directory / curves.LOG
+    loss_sum, loss_n, start, resumed_from = 0.0, 0, 0, None
+    records: list[dict] = []
+    path = checkpoint.latest(directory) if cfg.resume else None
+    if path is not None:
+        tensors, state = checkpoint.load(path)
+        _check_checkpoint(path, state, cfg, alphabet, input_sha256)
+        weights = tensors["model"]
+        weights["decoder.weight"] = weights["encoder.embed.weight"]
+        try:
+            net.load_state_dict(weights)
+        except RuntimeError as err:
+            raise InputError(f"does not fit this network ({str(err).splitlines()[0]}); pretrain "
+                             "without --resume", path) from None
+        optimizer.load_state_dict(
+            checkpoint.optimizer_state_dict(tensors["optimizer"], state["optimizer"]))
+        optimizer.param_groups[0]["weight_decay"] = cfg.weight_decay  # may have changed
+        rng.bit_generator.state = state["numpy_rng"]
+        torch.set_rng_state(tensors["rng"]["torch_cpu"])
+        cuda_states = [tensors["rng"][k] for k in sorted(tensors["rng"]) if k.startswith("torch_cuda.")]
+        if device.type == "cuda" and len(cuda_states) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(cuda_states)
+        start = resumed_from = state["step"]
+        loss_sum, loss_n = state["loss_sum"], state["loss_n"]
+        records = curves.truncate_log(log_path, start)
+        log.info("resuming from %s (step %d of %d)", path, start, cfg.max_steps)
+    else:
+        log_path.unlink(missing_ok=True)
+    record: dict = records[-1] if records else {}
+    kill_at = int(os.environ.get(KILL_ENV) or 0)
     net.train()
-    for step in range(cfg.max_steps):
+    for step in range(start, cfg.max_steps):
         factor = (step + 1) / warmup if step < warmup else \
             1.0 - (step - warmup) / max(1, cfg.max_steps - warmup)
         for g in optimizer.param_groups:
@@ -229,18 +361,23 @@ def _train(cfg: Config, alphabet: str, train_tokens: np.ndarray, valid_tokens: n
         loss_sum += float(loss.detach())
         loss_n += 1
         done = step + 1
-        if done % cfg.eval_every == 0 or done == cfg.max_steps:
+        evaluated = done % cfg.eval_every == 0 or done == cfg.max_steps
+        if evaluated:
             train_loss = loss_sum / loss_n
             v = valid_loss()
             record = {"step": done, "lr": cfg.lr * factor, "train_loss": train_loss,
                       "train_perplexity": math.exp(min(train_loss, 700)),
                       "valid_loss": v, "valid_perplexity": math.exp(min(v, 700))}
-            with open(log_path, "a") as fh:
-                fh.write(json.dumps(record) + "\n")
+            curves.append_log(log_path, record)
             log.info("step %d/%d train_loss=%.4g valid_perplexity=%.4g", done, cfg.max_steps,
                      train_loss, record["valid_perplexity"])
             loss_sum, loss_n = 0.0, 0
+        if done == cfg.max_steps or (cfg.checkpoint_every > 0 and done % cfg.checkpoint_every == 0) \
+                or (cfg.checkpoint_every == 0 and evaluated):
+            save_checkpoint(done)
+        if kill_at and done == kill_at:  # tests: a kill no clean-up survives (train.loop)
+            os.kill(os.getpid(), signal.SIGKILL)
     net.eval()
     return net, {"steps": cfg.max_steps, "device": str(device),
                  "train_loss": record["train_loss"], "valid_loss": record["valid_loss"],
-                 "valid_perplexity": record["valid_perplexity"]}
+                 "valid_perplexity": record["valid_perplexity"], "resumed_from_step": resumed_from}
