@@ -17,6 +17,7 @@ workflow {
         params.mode,
         params.input,
         params.model,
+        params.short_model,
         params.reads,
         [ params.reference, params.regions, params.phenotypes ]
     )
@@ -24,10 +25,12 @@ workflow {
     SEQCLASS (
         PIPELINE_INITIALISATION.out.input,
         PIPELINE_INITIALISATION.out.model,
+        PIPELINE_INITIALISATION.out.short_model,
         PIPELINE_INITIALISATION.out.reads,
         PIPELINE_INITIALISATION.out.alignment_files,
         params.mode,
         params.window,
+        params.short_window,
         params.pretrain_input,
         params.pretrained,
         (params.interpret || params.interpret_ids) as boolean,

@@ -12,6 +12,7 @@ by the process name. Outputs feed the next module as in the pipeline:
 
     BUILD -> SPLIT -> CHUNK -> TRAIN -> EVALUATE -> REPORT (train mode) -> MULTIQC
                                      \\-> PREDICT  -> INTERPRET -> REPORT (predict mode)
+                                     \\-> PREDICT (short model: the same model again)
     BWA_INDEX -> BWA_MEM_SORT (x2) -> BUILD (aligned reads: tests/fixtures/nf/simulated_tb)
 
 The stub: blocks form a second chain of the same shape (what `nextflow run -stub` does). The two
@@ -154,6 +155,7 @@ class RawInputs:
     pos: Path
     neg: Path
     query: Path
+    reads: Path
 
 
 def _write_fasta(path: Path, records: list[tuple[str, str]]) -> Path:
@@ -181,9 +183,13 @@ def _raw_inputs(root: Path) -> RawInputs:
     neg = [(f"neg{i}", dna(rng.randint(120, 240))) for i in range(24)]
     root.mkdir(parents=True, exist_ok=True)
     # a file name with a blank and parentheses: Nextflow backslash-escapes staged paths
+    reads = root / "reads.fq"
+    reads.write_text("".join(f"@read{i}\n{seq}\n+\n{'I' * len(seq)}\n" for i, seq in enumerate(
+        [plant(dna(100), "TATAAT"), dna(100)])))
     return RawInputs(pos=_write_fasta(root / "pos set (1).fa", pos), neg=_write_fasta(root / "neg.fa", neg),
                      query=_write_fasta(root / "query.fa", [("contig1", plant(dna(400), "TATAAT")),
-                                                            ("contig2", dna(300))]))
+                                                            ("contig2", dna(300))]),
+                     reads=reads)
 
 
 # ---------------------------------------------------------------- one task, as Nextflow runs it
@@ -361,7 +367,13 @@ def chain_spec(raw: RawInputs) -> list[tuple[str, str, tuple[str, ...], Inputs]]
                     "dataset": r["SEQCLASS_SPLIT"].emit("split")}),
         ("SEQCLASS_PREDICT", "SEQCLASS_PREDICT", ("SEQCLASS_TRAIN",),
          lambda r: {"meta": QUERY_META, "sequences": [str(raw.query)],
-                    "model": r["SEQCLASS_TRAIN"].emit("model")}),
+                    "model": r["SEQCLASS_TRAIN"].emit("model"), "short_model": []}),
+        # predict mode with --short_model: the query contigs (longer than the 81-nt window) go to
+        # the model, the reads to the short-read one (here the same model, staged apart)
+        ("SEQCLASS_PREDICT (short model)", "SEQCLASS_PREDICT", ("SEQCLASS_TRAIN",),
+         lambda r: {"meta": QUERY_META, "sequences": [str(raw.query), str(raw.reads)],
+                    "model": r["SEQCLASS_TRAIN"].emit("model"),
+                    "short_model": r["SEQCLASS_TRAIN"].emit("model")}),
         ("SEQCLASS_REPORT", "SEQCLASS_REPORT", upstream_train,
          lambda r: {"meta": TRAIN_META, "dataset_summary": r["SEQCLASS_BUILD"].emit("summary"),
                     "split_summary": r["SEQCLASS_SPLIT"].emit("summary"),
@@ -387,7 +399,8 @@ def chain_spec(raw: RawInputs) -> list[tuple[str, str, tuple[str, ...], Inputs]]
 
 KEYS = ["SEQCLASS_BUILD", "SEQCLASS_SPLIT", "SEQCLASS_CHUNK", "SEQCLASS_PRETRAIN", "SEQCLASS_TRAIN",
         "SEQCLASS_EVALUATE",
-        "SEQCLASS_PREDICT", "SEQCLASS_INTERPRET", "SEQCLASS_REPORT", "SEQCLASS_REPORT (predict mode)",
+        "SEQCLASS_PREDICT", "SEQCLASS_PREDICT (short model)", "SEQCLASS_INTERPRET", "SEQCLASS_REPORT",
+        "SEQCLASS_REPORT (predict mode)",
         "BWA_INDEX", "BWA_MEM_SORT (sim001)", "BWA_MEM_SORT (sim002)", "SEQCLASS_BUILD (aligned reads)"]
 
 
@@ -481,6 +494,40 @@ def test_ext_args_are_the_modules_config_closures_under_the_test_profile(chain, 
     if f"--threads {CPUS}" not in split:
         problems.append(f"SEQCLASS_SPLIT: --threads is not task.cpus ({CPUS}):\n{split}")
     assert not problems, "\n".join(problems)
+
+
+def test_predict_passes_the_short_model_only_when_given(chain):
+    plain, routed = chain["script"]["SEQCLASS_PREDICT"], chain["script"]["SEQCLASS_PREDICT (short model)"]
+    for result in (plain, routed):
+        if not result.ok:
+            pytest.fail(result.report(), pytrace=False)
+    assert "--short-model" not in plain.script, plain.script
+    assert "--short-model short/seqclass.model" in routed.script, routed.script
+    rows = [line.split("\t") for line in Path(routed.emit("predictions")[0]).read_text().splitlines()]
+    assert rows[0][-1] == "model"
+    assert [(row[0], row[-1]) for row in rows[1:]] == [("contig1", "long"), ("contig2", "long"),
+                                                        ("read0", "short"), ("read1", "short")]
+
+
+@pytest.mark.parametrize("module, alias, inputs, expected", [
+    ("modules/local/train/main.nf", "SEQCLASS:TRAIN_EVALUATE:SEQCLASS_TRAIN_SHORT",
+     {"dataset": ["seqclass_short.chunks.parquet"], "pretrained": []}, "--out seqclass_short.model"),
+    ("modules/local/evaluate/main.nf", "SEQCLASS:TRAIN_EVALUATE:SEQCLASS_EVALUATE_SHORT",
+     {"model": ["seqclass_short.model"], "dataset": ["seqclass_short.chunks.parquet"]},
+     "--out seqclass_short.evaluation"),
+])
+def test_short_read_aliases_take_their_own_withname_settings(renderer, chain, module, alias, inputs, expected,
+                                                             tmp_path):
+    """--short_window's aliases: files named <id>_short, the train options of the long model (here
+    the test profile's --k), and the short-read model scored on single reads."""
+    answer = renderer.ask(op="render", module=module, section="script", process=alias, cpus=CPUS,
+                          inputs={"meta": TRAIN_META, **inputs}, workDir=str(tmp_path))
+    assert expected in answer["script"], answer["script"]
+    if alias.endswith("TRAIN_SHORT"):
+        assert answer["ext"]["args"] == chain["script"]["SEQCLASS_TRAIN"].ext["args"], answer["ext"]
+    else:
+        assert "--level window" in answer["ext"]["args"], answer["ext"]
+        assert "--level" not in (chain["script"]["SEQCLASS_EVALUATE"].ext.get("args") or "")
 
 
 def test_build_stages_inputs_under_their_stageas_names(chain):

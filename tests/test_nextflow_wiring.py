@@ -5,7 +5,7 @@ No Nextflow and no JVM: the .nf and .config sources are read with a small Groovy
 
 (a) every `seqclass <step>` in a module's script:/stub: block is a CLI step, and every --flag on
     that command line (or in the `def` it interpolates) and in the ext.args of the module's
-    withName: block in conf/modules.config is an option of that step;
+    withName: blocks in conf/modules.config (its aliases' included) is an option of that step;
 (b) every params.<name> used in *.nf, conf/*.config and nextflow.config is defined in
     nextflow.config's params { } block and in nextflow_schema.json, the two define the same set,
     and profile configs set only defined params;
@@ -347,6 +347,18 @@ def test_module_commands_use_existing_steps_and_flags(module):
     assert not problems, "\n".join(problems)
 
 
+@cache
+def process_aliases() -> dict[str, str]:
+    """alias -> module process, from every `include { NAME as ALIAS }` of the pipeline's .nf files
+    (an aliased process has its own withName: blocks)."""
+    aliases = {}
+    for path in nf_files():
+        for block in re.finditer(r"include\s*\{([^}]*)\}", scan(path).code):
+            for m in re.finditer(r"\b(\w+)\s+as\s+(\w+)", block.group(1)):
+                aliases[m.group(2)] = m.group(1)
+    return aliases
+
+
 def withname_blocks() -> list[tuple[str, str, str]]:
     """(selector, block text, file:line) of each withName: block of conf/modules.config."""
     src = scan(REPO / "conf" / "modules.config")
@@ -357,8 +369,14 @@ def withname_blocks() -> list[tuple[str, str, str]]:
     return out
 
 
+def test_process_aliases_name_module_processes():
+    procs = module_processes()
+    unknown = {alias: name for alias, name in process_aliases().items() if name not in procs}
+    assert not unknown, f"include {{ NAME as ALIAS }} of processes that no module defines: {unknown}"
+
+
 def test_modules_config_selectors_name_existing_processes():
-    names = set(module_processes())
+    names = set(module_processes()) | set(process_aliases())
     problems = []
     for selector, _, where in withname_blocks():
         pattern = selector.removeprefix("!")
@@ -371,11 +389,13 @@ def test_modules_config_selectors_name_existing_processes():
 def test_modules_config_ext_args_flags_exist_for_the_step():
     options = cli_options()
     procs = module_processes()
+    # a process name (module or alias) -> the module process it runs
+    names = {**{name: name for name in procs}, **process_aliases()}
     problems = []
     for selector, block, where in withname_blocks():
         if not re.search(r"\bext\.args\s*=", block):
             continue
-        for name in sorted(n for n in procs if re.fullmatch(selector.removeprefix("!"), n)):
+        for name in sorted({names[n] for n in names if re.fullmatch(selector.removeprefix("!"), n)}):
             if not name.startswith("SEQCLASS_"):
                 continue  # third-party tool (MultiQC): its flags are not ours to check
             step = name.removeprefix("SEQCLASS_").lower()

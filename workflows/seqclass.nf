@@ -15,10 +15,12 @@ workflow SEQCLASS {
     take:
     ch_input       // channel: train [ val(meta), val(label), path(file) ]; predict [ val(meta), path(sequences) ]
     ch_model       // channel: path(model dir) in predict mode, empty in train mode
+    ch_short_model // channel: path(short-read model dir), or [] for none; a value channel
     ch_reads       // channel: train with --reads [ val(meta), [ path(fastq_1), path(fastq_2) ] ]; empty otherwise
     ch_alignment_files // channel: with --reads [ path(reference), path(regions), path(phenotypes) ], a value channel; empty otherwise
     mode           // value: 'train' or 'predict'
     window         // value: chunk window length, or null
+    short_window   // value: train mode: read length of a second, short-read model, or null
     pretrain_input // value: unlabelled FASTA path or glob to pretrain a language model on, or null
     pretrained     // value: a language model or checkpoint directory to start from, or null
     interpret      // value: predict mode: true to explain the calls (SEQCLASS_INTERPRET)
@@ -32,7 +34,7 @@ workflow SEQCLASS {
         ALIGN_READS ( ch_reads, ch_alignment_files.map { reference, regions, phenotypes -> reference } )
         ch_versions = ch_versions.mix(ALIGN_READS.out.versions)
 
-        PREPARE_DATA ( ch_input, ALIGN_READS.out.bam, ch_alignment_files, window )
+        PREPARE_DATA ( ch_input, ALIGN_READS.out.bam, ch_alignment_files, window, short_window )
         ch_versions = ch_versions.mix(PREPARE_DATA.out.versions)
 
         // the model starts from a language model pretrained here, a given directory, or nothing
@@ -49,7 +51,7 @@ workflow SEQCLASS {
             ch_pretrained = Channel.value([])
         }
 
-        TRAIN_EVALUATE ( PREPARE_DATA.out.train_table, PREPARE_DATA.out.split, ch_pretrained )
+        TRAIN_EVALUATE ( PREPARE_DATA.out.train_table, PREPARE_DATA.out.split, ch_pretrained, PREPARE_DATA.out.short_table )
         ch_versions = ch_versions.mix(TRAIN_EVALUATE.out.versions)
 
         ch_report_tables = PREPARE_DATA.out.dataset_summary
@@ -61,7 +63,7 @@ workflow SEQCLASS {
         ch_training_logs = TRAIN_EVALUATE.out.training_log.map { meta, log -> log }.collect(sort: true).ifEmpty([])
         ch_interpretations = Channel.value([])
     } else {
-        PREDICT ( ch_input, ch_model, interpret )
+        PREDICT ( ch_input, ch_model, ch_short_model, interpret )
         ch_versions = ch_versions.mix(PREDICT.out.versions)
 
         ch_report_tables = Channel.value([ [ id: 'seqclass' ], [], [], [] ])

@@ -366,7 +366,8 @@ def render = { Map req ->
     String fq = req.process ?: mod.process
     def task = [process: fq, name: "${mod.process} (${context.meta instanceof Map ? context.meta.id : 1})".toString(),
                 cpus: req.cpus ?: 1, attempt: 1, index: 1, workDir: req.workDir]
-    def ext = extFor(processConfig, mod.process, fq, context + [params: params, task: task])
+    // an included alias (SEQCLASS_TRAIN as SEQCLASS_TRAIN_SHORT) is matched by withName under its alias
+    def ext = extFor(processConfig, fq.tokenize(':')[-1], fq, context + [params: params, task: task])
     task.ext = ext
     def vars = context + [task: task, params: params, projectDir: root.path, baseDir: root.path,
                           moduleDir: moduleFile.parentFile.path, workflow: [containerEngine: null, profile: 'test']]

@@ -7,6 +7,9 @@ process SEQCLASS_PREDICT {
     input:
     tuple val(meta), path(sequences)
     path model
+    // a short-read model (NucArg): inputs shorter than the model's window and FASTQ reads go to it;
+    // [] for none. Staged apart, since two model directories may share a name
+    path short_model, stageAs: 'short/*'
 
     output:
     tuple val(meta), path("*.predictions.tsv"), emit: predictions
@@ -19,12 +22,14 @@ process SEQCLASS_PREDICT {
     script:
     def args   = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
+    def short_model_arg = short_model ? "--short-model ${short_model}" : ''
     """
     seqclass predict \\
         --model ${model} \\
         --input ${sequences} \\
         --out ${prefix}.predictions.tsv \\
         --tracks ${prefix}.tracks.tsv \\
+        ${short_model_arg} \\
         ${args}
 
     seqclass versions --process '${task.process}' --out versions.yml

@@ -212,7 +212,8 @@ def run(cfg: Config) -> None:
         return ((rid, seq) for path in cfg.input for reads in [is_fastq(path)]
                 for rid, seq in records([path], spec.alphabet) if route.takes(seq, reads))
 
-    inputs = [*cfg.bam, cfg.regions, cfg.reference] if cfg.bam else list(cfg.input)
+    inputs = [p for p in (*cfg.bam, cfg.regions, cfg.reference) if p is not None] if cfg.bam \
+        else list(cfg.input)
     inputs += [cfg.short_model] if cfg.short_model else []
     if cfg.out.suffix == ".parquet":
         parquet = True

@@ -9,12 +9,13 @@ include { SEQCLASS_INTERPRET } from '../../../modules/local/interpret/main'
 workflow PREDICT {
 
     take:
-    ch_sequences // channel: [ val(meta), path(fasta|fastq|table) ]
-    ch_model     // channel: path(model dir), a value channel
-    interpret    // value: true to run SEQCLASS_INTERPRET
+    ch_sequences   // channel: [ val(meta), path(fasta|fastq|table) ]
+    ch_model       // channel: path(model dir), a value channel
+    ch_short_model // channel: path(short-read model dir), or [] for none; a value channel
+    interpret      // value: true to run SEQCLASS_INTERPRET
 
     main:
-    SEQCLASS_PREDICT ( ch_sequences, ch_model )
+    SEQCLASS_PREDICT ( ch_sequences, ch_model, ch_short_model )
     ch_versions = SEQCLASS_PREDICT.out.versions
 
     ch_interpretation = Channel.empty()

@@ -1,10 +1,12 @@
 //
-// Labelled inputs, or aligned reads with phenotypes → dataset → leakage-free split → (optional) chunks
+// Labelled inputs, or aligned reads with phenotypes → dataset → leakage-free split → (optional) chunks,
+// and (optional) short-read chunks for a second model
 //
 
 include { SEQCLASS_BUILD } from '../../../modules/local/build/main'
 include { SEQCLASS_SPLIT } from '../../../modules/local/split/main'
 include { SEQCLASS_CHUNK } from '../../../modules/local/chunk/main'
+include { SEQCLASS_CHUNK as SEQCLASS_CHUNK_SHORT } from '../../../modules/local/chunk/main'
 
 workflow PREPARE_DATA {
 
@@ -13,6 +15,7 @@ workflow PREPARE_DATA {
     ch_alignments      // channel: [ val(meta), path(bam), path(bai) ], one per sample; empty without --reads
     ch_alignment_files // channel: [ path(reference), path(regions), path(phenotypes) ], a value channel; empty without --reads
     window             // value: chunk window length, or null to train on whole sequences
+    short_window       // value: read length of a second, short-read chunk table, or null for none
 
     main:
     ch_versions = Channel.empty()
@@ -48,6 +51,13 @@ workflow PREPARE_DATA {
         ch_train_table = SEQCLASS_CHUNK.out.chunks
     }
 
+    ch_short_table = Channel.empty()
+    if (short_window) {
+        SEQCLASS_CHUNK_SHORT ( SEQCLASS_SPLIT.out.split )
+        ch_versions    = ch_versions.mix(SEQCLASS_CHUNK_SHORT.out.versions)
+        ch_short_table = SEQCLASS_CHUNK_SHORT.out.chunks
+    }
+
     emit:
     dataset         = SEQCLASS_BUILD.out.dataset  // channel: [ val(meta), path(dataset.parquet) ]
     dataset_summary = SEQCLASS_BUILD.out.summary  // channel: [ val(meta), path(dataset.summary.json) ]
@@ -55,5 +65,6 @@ workflow PREPARE_DATA {
     split_summary   = SEQCLASS_SPLIT.out.summary  // channel: [ val(meta), path(split.summary.json) ]
     leakage         = SEQCLASS_SPLIT.out.leakage  // channel: [ val(meta), path(split.leakage.tsv) ]
     train_table     = ch_train_table              // channel: [ val(meta), path(chunks or split parquet) ]
+    short_table     = ch_short_table              // channel: [ val(meta), path(short-read chunks parquet) ]; empty without short_window
     versions        = ch_versions                 // channel: [ path(versions.yml) ]
 }

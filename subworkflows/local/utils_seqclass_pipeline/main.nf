@@ -11,6 +11,7 @@ workflow PIPELINE_INITIALISATION {
     mode            // string: 'train' or 'predict'
     input           // string: samplesheet (train) or sequence files, a path or glob (predict); null with --reads
     model           // string: model directory (predict), or null
+    short_model     // string: short-read model directory beside model (predict), or null
     reads           // string: train: samplesheet of FASTQ pairs (sample,fastq_1,fastq_2) instead of input, or null
     alignment_files // list: [ reference, regions, phenotypes ] paths the --reads route needs (nulls without it)
 
@@ -22,6 +23,9 @@ workflow PIPELINE_INITIALISATION {
 
     if (mode == 'predict' && !model) {
         error("--mode predict needs --model <model directory from a train run>")
+    }
+    if (short_model && mode != 'predict') {
+        error("--short_model is for --mode predict; to train a short-read model beside the long one, give --short_window")
     }
     if (mode == 'predict' && (!input || reads)) {
         error("--mode predict needs --input (sequence files); aligned reads are scored by `seqclass predict --bam` (docs/usage.md)")
@@ -56,10 +60,12 @@ workflow PIPELINE_INITIALISATION {
             .map { path -> [ [ id: sequenceFileId(path) ], path ] }
         ch_model = Channel.value(file(model, checkIfExists: true, type: 'dir'))
     }
+    ch_short_model = short_model ? Channel.value(file(short_model, checkIfExists: true, type: 'dir')) : Channel.value([])
 
     emit:
     input           = ch_input           // channel: train [ val(meta), val(label), path(file) ]; predict [ val(meta), path(file) ]; empty with --reads
     model           = ch_model           // channel: path(model dir) in predict mode, empty in train mode
+    short_model     = ch_short_model     // channel: path(short-read model dir) with --short_model, else [] (a value channel)
     reads           = ch_reads           // channel: [ val(meta), [ path(fastq_1), path(fastq_2) ] ] with --reads, else empty
     alignment_files = ch_alignment_files // channel: [ path(reference), path(regions), path(phenotypes) ] with --reads, else empty
 }
