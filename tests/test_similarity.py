@@ -98,3 +98,25 @@ def test_bad_search_and_missing_blast_fail_cleanly(families, tmp_path, capsys, m
     err = capsys.readouterr().err.strip()
     assert "makeblastdb not found on PATH" in err and "ncbi-blast+" in err and len(err.splitlines()) == 1
     assert listing(tmp_path) == set()
+
+
+def test_no_hit_goes_to_the_class_most_no_hit_rows_belong_to(tmp_path):
+    """A small class whose members align to nothing must not claim every gene without a hit."""
+    rng = np.random.default_rng(11)
+
+    def random_seq() -> str:
+        return "".join(rng.choice(list("ACGT"), 500))
+
+    ancestor = random_seq()
+    fastas = [write_fasta(tmp_path / "neg.fa", [(f"neg{i}", random_seq()) for i in range(40)]),
+              write_fasta(tmp_path / "fam.fa", [(f"fam{i}", mutate(rng, ancestor, 0.15)) for i in range(10)]),
+              write_fasta(tmp_path / "rare.fa", [(f"rare{i}", random_seq()) for i in range(4)])]
+    ok("build", "--input", *fastas, "--out", tmp_path / "d.parquet")
+    ok("split", "--dataset", tmp_path / "d.parquet", "--strategy", "random", "--fractions", "1,0,0",
+       "--out", tmp_path / "s.parquet")
+    ok("train", "--dataset", tmp_path / "s.parquet", "--model", "similarity", "--out", tmp_path / "m")
+    write_fasta(tmp_path / "new.fa", [(f"new{i}", random_seq()) for i in range(20)]
+                + [("fam_new", mutate(rng, ancestor, 0.15))])
+    ok("predict", "--model", tmp_path / "m", "--input", tmp_path / "new.fa", "--out", tmp_path / "p.tsv")
+    calls = pd.read_csv(tmp_path / "p.tsv", sep="\t").set_index("id").label
+    assert (calls.drop("fam_new") == "neg").all() and calls["fam_new"] == "fam"

@@ -12,7 +12,10 @@ sequences, which the model keeps. Its features, per class c (C classes):
 
 and, with --kmer-k K > 0, the sublinear TF-IDF K-mer profile of kmer-logreg beside them, so
 that genes without any hit still get a composition-based call. A class-weighted logistic
-regression maps the features to logits.
+regression maps the features to logits. Its balanced class weights re-weight only the rows
+with a hit; rows without one keep the training prior, so that "no hit" is called by the class
+most such rows belong to (the negatives) rather than by a small class that happens to have
+members without a hit outside their own cluster.
 
 Training rows get their features from a search of the training set against itself. A row's
 own hit is left out, and so is every hit at --holdout-identity or more, so that training
@@ -200,8 +203,13 @@ class Similarity(Classifier):
         keep = hits[:, 0] != hits[:, 1]
         if p["holdout_identity"] < 1:
             keep &= hits[:, 2] < 100.0 * p["holdout_identity"]
+        # class balancing only among rows with a hit: a small class whose members have no hit
+        # outside their cluster would otherwise claim the no-hit pattern (every gene that
+        # aligns to nothing) from the negative class, which owns nearly all such rows
+        evidence = np.zeros(len(model.reference), dtype=bool)
+        evidence[hits[keep, 0].astype(np.int64)] = True
         model.coef, model.intercept = fit_logreg(model._design(model.reference, hits[keep]),
-                                                 train, spec, seed)
+                                                 train, spec, seed, balanced_rows=evidence)
         return model
 
     def logits(self, sequences: list[str]) -> np.ndarray:
