@@ -28,7 +28,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import signal
 import time
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ import numpy as np
 
 from seqclass.config import option
 from seqclass.errors import InputError
-from seqclass.io.atomic import atomic_outputs, work_path
+from seqclass.io.atomic import atomic_outputs
 from seqclass.io.sequences import read_sequences
 from seqclass.sequence import alphabet as alphabets
 from seqclass.sequence import encoding
@@ -164,7 +163,7 @@ def run(cfg: Config) -> None:
         copied = False  # a killed or failed run keeps .LM_DIR.partial when it holds a checkpoint
         directory = outs.work_directory(
             cfg.out, keep_on_error=lambda d: not copied and checkpoint.latest(d) is not None)
-        copied = _prepare_work_directory(directory, cfg)
+        copied = checkpoint.prepare_work_directory(directory, cfg.out, cfg.resume)
         started = time.monotonic()
         try:
             net, summary = _train(cfg, alphabet, train_tokens, valid_tokens, directory,
@@ -201,29 +200,6 @@ def _provenance(cfg: Config) -> dict:
     doc = provenance("pretrain", cfg)
     doc["options"]["input"] = [str(p) for p in cfg.input]
     return doc
-
-
-def _prepare_work_directory(directory: Path, cfg: Config) -> bool:
-    """Start clean, or with --resume from the checkpoints of a killed run or of a finished LM_DIR
-    (as steps.train does). True when the directory is a copy of the finished LM_DIR."""
-    if not cfg.resume:
-        if any(directory.iterdir()):
-            log.info("discarding %s, left by an interrupted run (--resume continues it)", directory)
-            shutil.rmtree(directory)
-            directory.mkdir()
-        return False
-    if checkpoint.latest(directory) is None and checkpoint.latest(cfg.out) is not None:
-        # train a finished language model on; LM_DIR stays as it is until the new run succeeds
-        shutil.rmtree(directory)
-        shutil.copytree(cfg.out, directory)
-        return True
-    if checkpoint.latest(directory) is None:
-        log.info("--resume: no checkpoint in %s or %s; starting from scratch",
-                 work_path(cfg.out), cfg.out)
-        if any(directory.iterdir()):  # a log without a checkpoint, say
-            shutil.rmtree(directory)
-            directory.mkdir()
-    return False
 
 
 def _options(cfg: Config, alphabet: str) -> dict:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,7 +106,7 @@ def run(cfg_params: tuple[Config, object]) -> None:
         if cls.iterative:
             directory = outs.work_directory(
                 cfg.out, keep_on_error=lambda d: not copied and checkpoint.latest(d) is not None)
-            copied = _prepare_work_directory(directory, cfg)
+            copied = checkpoint.prepare_work_directory(directory, cfg.out, cfg.resume)
         else:
             directory = outs.directory(cfg.out)
         model, record = _fit(cfg, spec, table, train_rows, TrainContext(directory, cfg.resume))
@@ -127,27 +126,3 @@ def _fit(cfg: Config, spec: ModelSpec, table: pa.Table, train_rows: pa.Table,
                            cfg.ood_quantile)
     except ValueError as err:
         raise InputError(f"{cfg.model}: {err}", cfg.dataset) from None
-
-
-def _prepare_work_directory(directory: Path, cfg: Config) -> bool:
-    """Start clean, or with --resume from the checkpoints of a killed run or of a finished one.
-
-    Returns True when the directory is a copy of the finished model OUT (nothing worth
-    keeping should the step fail before it trains).
-    """
-    if not cfg.resume:
-        if any(directory.iterdir()):
-            log.info("discarding %s, left by an interrupted run (--resume continues it)", directory)
-            shutil.rmtree(directory)
-            directory.mkdir()
-        return False
-    if checkpoint.latest(directory) is None and checkpoint.latest(cfg.out) is not None:
-        # continue a finished model (e.g. with a larger --max-steps); OUT itself stays as it is
-        # until the new run succeeds
-        shutil.rmtree(directory)
-        shutil.copytree(cfg.out, directory)
-        return True
-    if checkpoint.latest(directory) is None:
-        log.info("--resume: no checkpoint in %s or %s; starting from scratch",
-                 work_path(cfg.out), cfg.out)
-    return False

@@ -17,6 +17,7 @@ Only the helpers that save and load tensors import PyTorch.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -25,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import torch
+
+log = logging.getLogger(__name__)
 
 DIRNAME = "checkpoints"
 STATE = "state.json"
@@ -44,6 +47,30 @@ def checkpoint_dirs(model_dir: Path) -> list[Path]:
 def latest(model_dir: Path) -> Path | None:
     dirs = checkpoint_dirs(model_dir)
     return dirs[-1] if dirs else None
+
+
+def prepare_work_directory(directory: Path, final: Path, resume: bool) -> bool:
+    """Ready the work directory of a run that writes `final`: empty, or with `resume` holding the
+    checkpoints of a killed run (left as they are) or a copy of the finished `final`, to train
+    on (e.g. with a larger --max-steps; `final` stays as it is until the new run succeeds).
+
+    Returns True when the directory is that copy: nothing worth keeping should the run fail
+    before it trains. Without a checkpoint anywhere, leftovers (a log, say) are removed.
+    """
+    if resume:
+        if latest(directory) is not None:
+            return False  # the killed run's checkpoints: continue from the newest
+        if latest(final) is not None:
+            shutil.rmtree(directory)
+            shutil.copytree(final, directory)
+            return True
+        log.info("--resume: no checkpoint in %s or %s; starting from scratch", directory, final)
+    elif any(directory.iterdir()):
+        log.info("discarding %s, left by an interrupted run (--resume continues it)", directory)
+    if any(directory.iterdir()):
+        shutil.rmtree(directory)
+        directory.mkdir()
+    return False
 
 
 def save(model_dir: Path, step: int, tensors: dict[str, dict[str, torch.Tensor]],
