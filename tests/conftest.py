@@ -9,8 +9,12 @@ Multi-label: a table whose labels are A, B, A;B or none-of-them-but-C.
 from __future__ import annotations
 
 import gzip
+import json
+import os
 import random
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,6 +142,46 @@ def ok(*args) -> None:
 def listing(directory: Path) -> set[str]:
     """Every file and directory below `directory`, relative, hidden ones included."""
     return {str(p.relative_to(directory)) for p in Path(directory).rglob("*")}
+
+
+REPO = Path(__file__).resolve().parents[1]
+# a subprocess sees one CPU thread too, as the in-process tests (see one_torch_thread)
+ONE_THREAD_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+KILL_ENV = "SEQCLASS_TEST_KILL_AT_STEP"  # seqclass.train.loop.KILL_ENV, without importing torch
+
+
+def run_killed(args: list[str], out: Path, step: int) -> subprocess.CompletedProcess:
+    """`seqclass ARGS --out OUT` in a subprocess that SIGKILLs itself after optimizer step `step`."""
+    return subprocess.run([sys.executable, "-m", "seqclass", *map(str, args), "--out", str(out)],
+                          env={**ONE_THREAD_ENV, KILL_ENV: str(step)}, capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
+
+
+def log_records(directory: Path) -> list[dict]:
+    """The records of a training run's training_log.jsonl."""
+    return [json.loads(line) for line in (directory / "training_log.jsonl").read_text().splitlines()]
+
+
+def assert_no_pickle(directory: Path, other_suffixes: tuple[str, ...] = ()) -> None:
+    """Every file below `directory` (which holds checkpoints) is safetensors, JSON or JSONL, or
+    has one of `other_suffixes`, and none was written by pickle or torch.save."""
+    from safetensors.numpy import load_file
+
+    files = [p for p in directory.rglob("*") if p.is_file()]
+    assert any("checkpoints" in p.parts for p in files)
+    for path in files:
+        assert path.suffix in (".safetensors", ".json", ".jsonl", *other_suffixes), path
+        data = path.read_bytes()
+        assert not data.startswith(b"PK\x03\x04"), f"{path} looks like a torch.save zip"
+        if path.suffix == ".safetensors":
+            # 8-byte header length, then the JSON header (a length of 896 starts with 0x80)
+            assert data[8:9] == b"{", path
+            assert load_file(str(path))  # readable by safetensors alone
+            continue
+        assert not data.startswith(b"\x80"), f"{path} looks like a pickle"
+        if path.suffix in (".json", ".jsonl"):
+            for line in data.decode().splitlines() if path.suffix == ".jsonl" else [data]:
+                json.loads(line)
 
 
 def has(binary: str) -> bool:

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import listing, ok, random_dna, run, write_fasta
+from conftest import (
+    assert_no_pickle,
+    listing,
+    log_records,
+    ok,
+    random_dna,
+    run,
+    run_killed,
+    write_fasta,
+)
 from safetensors.numpy import load_file
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
@@ -35,8 +41,6 @@ TRAIN_FLAGS = ["--max-steps", "10", "--eval-every", "5", "--batch-size", "16", "
 RESUME_FLAGS = ["--k", "3", "--kmer-stride", "2", "--embed-dim", "16", "--hidden", "32",
                 "--layers", "2", "--bptt", "20", "--batch-size", "8", "--max-steps", "12",
                 "--eval-every", "4", "--checkpoint-every", "3", "--keep-checkpoints", "2"]
-REPO = Path(__file__).resolve().parents[1]
-ONE_THREAD_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -269,29 +273,8 @@ def test_lm_directory_is_documented(lm):
 
 # ---------------------------------------------------------------- checkpoints and --resume
 
-def _log_records(directory: Path) -> list[dict]:
-    return [json.loads(line) for line in (directory / "training_log.jsonl").read_text().splitlines()]
-
-
 def _checkpoints(directory: Path) -> list[str]:
     return sorted(p.name for p in (directory / "checkpoints").iterdir())
-
-
-def _assert_no_pickle(directory: Path) -> None:
-    """As tests/test_deep.py: safetensors, JSON and nothing a pickle or torch.save wrote."""
-    files = [p for p in directory.rglob("*") if p.is_file()]
-    assert any("checkpoints" in p.parts for p in files)
-    for path in files:
-        assert path.suffix in (".safetensors", ".json", ".jsonl"), path
-        data = path.read_bytes()
-        assert not data.startswith(b"PK\x03\x04"), f"{path} looks like a torch.save zip"
-        if path.suffix == ".safetensors":
-            assert data[8:9] == b"{", path  # 8-byte header length, then the JSON header
-            assert load_file(str(path)) is not None
-            continue
-        assert not data.startswith(b"\x80"), f"{path} looks like a pickle"
-        for line in data.decode().splitlines() if path.suffix == ".jsonl" else [data]:
-            json.loads(line)
 
 
 def test_resume_after_kill_matches_an_uninterrupted_run(capsys, tmp_path):
@@ -300,15 +283,13 @@ def test_resume_after_kill_matches_an_uninterrupted_run(capsys, tmp_path):
     ok(*args, "--out", tmp_path / "whole")
 
     killed = tmp_path / "killed"
-    proc = subprocess.run([sys.executable, "-m", "seqclass", *args, "--out", str(killed)],
-                          env={**ONE_THREAD_ENV, "SEQCLASS_TEST_KILL_AT_STEP": "8"},
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    proc = run_killed(args, killed, 8)
     assert proc.returncode == -9, proc.stderr  # SIGKILL: no clean-up ran
     partial = tmp_path / ".killed.partial"
     assert not killed.exists() and partial.is_dir()
     assert _checkpoints(partial) == ["step-00000003", "step-00000006"]  # 9 never came
-    assert [r["step"] for r in _log_records(partial)] == [4, 8]  # 8: after the checkpoint
-    _assert_no_pickle(partial)
+    assert [r["step"] for r in log_records(partial)] == [4, 8]  # 8: after the checkpoint
+    assert_no_pickle(partial)
     state = json.loads((partial / "checkpoints" / "step-00000006" / "state.json").read_text())
     assert (state["step"], state["loss_n"], state["seed"]) == (6, 2, 0)  # steps 5 and 6
 
@@ -326,7 +307,7 @@ def test_resume_after_kill_matches_an_uninterrupted_run(capsys, tmp_path):
     assert _checkpoints(killed) == ["step-00000009", "step-00000012"]
     assert json.loads((killed / "training.json").read_text())["resumed_from_step"] == 6
     assert json.loads((tmp_path / "whole" / "training.json").read_text())["resumed_from_step"] is None
-    whole_log, resumed_log = _log_records(tmp_path / "whole"), _log_records(killed)
+    whole_log, resumed_log = log_records(tmp_path / "whole"), log_records(killed)
     assert [r["step"] for r in resumed_log] == [r["step"] for r in whole_log] == [4, 8, 12]
     for a, b in zip(whole_log, resumed_log):
         for key in ("lr", "train_loss", "valid_loss"):
@@ -336,14 +317,14 @@ def test_resume_after_kill_matches_an_uninterrupted_run(capsys, tmp_path):
     assert whole.keys() == resumed.keys()
     for name in whole:
         np.testing.assert_allclose(whole[name], resumed[name], rtol=1e-5, atol=1e-6)
-    _assert_no_pickle(killed)
+    assert_no_pickle(killed)
 
     # a finished LM trains on with --resume; another --seed is refused and LM_DIR kept as it is
     _fails(capsys, [*args, "--out", killed, "--resume", "--seed", "1"], ["--seed 0"], tmp_path)
     ok(*args, "--out", killed, "--resume", "--max-steps", "14")
     assert not partial.exists()
     assert _checkpoints(killed) == ["step-00000012", "step-00000014"]
-    assert [r["step"] for r in _log_records(killed)] == [4, 8, 12, 14]
+    assert [r["step"] for r in log_records(killed)] == [4, 8, 12, 14]
     assert json.loads((killed / "training.json").read_text())["resumed_from_step"] == 12
 
 

@@ -12,7 +12,6 @@ import dataclasses
 import importlib.util
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import listing, ok, run
+from conftest import ONE_THREAD_ENV, REPO, assert_no_pickle, listing, log_records, ok, run, run_killed
 from safetensors.numpy import load_file
 
 from seqclass.train import batching
@@ -29,7 +28,6 @@ from seqclass.train import batching
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed "
                                  "(pip install 'seqclass[deep]')")
-REPO = Path(__file__).resolve().parents[1]
 FAMILIES = ("cnn", "bilstm", "embedding-bag", "transformer")
 
 SMALL = {
@@ -48,8 +46,6 @@ CASES = [
     ("embedding-bag-protein", "embedding-bag", "protein_dataset", ["--token-k", "2"]),
 ]
 STEPS = ["--max-steps", "20", "--eval-every", "10", "--batch-size", "16", "--lr", "5e-3"]
-# a subprocess sees one CPU thread too; see one_thread()
-ONE_THREAD_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -71,10 +67,6 @@ def deep_models(pipeline, tmp_path_factory) -> dict[str, Path]:
         inputs = pipeline.long_fasta if data == "split" else pipeline.root / "kinase.faa"
         ok("predict", "--model", root / case, "--input", inputs, "--out", root / f"{case}.tsv")
     return {case: root / case for case, *_ in CASES}
-
-
-def log_records(model: Path) -> list[dict]:
-    return [json.loads(line) for line in (model / "training_log.jsonl").read_text().splitlines()]
 
 
 # ---------------------------------------------------------------- train, evaluate, predict
@@ -200,9 +192,7 @@ def test_resume_after_kill_matches_an_uninterrupted_run(pipeline, tmp_path):
     ok(*args, "--out", tmp_path / "whole")
 
     killed = tmp_path / "killed"
-    proc = subprocess.run([sys.executable, "-m", "seqclass", *args, "--out", str(killed)],
-                          env={**ONE_THREAD_ENV, "SEQCLASS_TEST_KILL_AT_STEP": "7"},
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    proc = run_killed(args, killed, 7)
     assert proc.returncode == -9, proc.stderr  # SIGKILL: no clean-up ran
     partial = tmp_path / ".killed.partial"
     assert not killed.exists() and partial.is_dir()
@@ -259,23 +249,7 @@ def test_resume_refuses_other_data(pipeline, tmp_path):
 @needs_torch
 def test_no_pickle_in_model_or_checkpoints(deep_models):
     for model in deep_models.values():
-        files = [p for p in model.rglob("*") if p.is_file()]
-        assert any("checkpoints" in p.parts for p in files)
-        for path in files:
-            assert path.suffix not in (".pt", ".pth", ".pkl", ".pickle", ".joblib", ".bin", ".ckpt")
-            data = path.read_bytes()
-            assert not data.startswith(b"PK\x03\x04"), f"{path} looks like a torch.save zip"
-            if path.suffix == ".safetensors":
-                # 8-byte header length, then the JSON header (a length of 896 starts with 0x80)
-                assert data[8:9] == b"{", path
-                assert load_file(str(path))  # readable by safetensors alone
-                continue
-            assert not data.startswith(b"\x80"), f"{path} looks like a pickle"
-            if path.suffix in (".json", ".jsonl"):
-                for line in data.decode().splitlines() if path.suffix == ".jsonl" else [data]:
-                    json.loads(line)
-            else:
-                assert path.suffix == ".png", path
+        assert_no_pickle(model, other_suffixes=(".png",))
         (ckpt,) = (model / "checkpoints").iterdir()
         assert {"model.safetensors", "optimizer.safetensors", "rng.safetensors",
                 "state.json"} <= {p.name for p in ckpt.iterdir()}

@@ -13,8 +13,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import listing, ok, run
-from test_deep import REPO, SMALL, log_records
+from conftest import REPO, listing, log_records, ok, run
+from test_deep import SMALL
 
 
 def _have_gloo() -> bool:
