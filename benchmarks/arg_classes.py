@@ -36,10 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shlex
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -50,7 +47,7 @@ from sklearn.metrics import f1_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from arg_track import multiclass_argannot  # noqa: E402
-from promoters import Runner  # noqa: E402
+from promoters import Runner, mean_sd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -66,21 +63,6 @@ BLAST = ("-task", "blastn", "-evalue", "1e-5", "-max_target_seqs", "5",
          "-outfmt", "6 qseqid sseqid pident bitscore")
 
 
-def mean_sd(values: list[float]) -> str:
-    return f"{values[0]:.3f}" if len(values) < 2 else \
-        f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
-
-
-def tool(run: Runner, args: list[str], stdout: Path | None = None) -> None:
-    """A non-seqclass command, logged beside the seqclass ones."""
-    run.log.write(shlex.join(args) + (f" > {stdout.relative_to(run.outdir)}" if stdout else "") + "\n")
-    run.log.flush()
-    with open(stdout, "w") if stdout else open(os.devnull, "w") as out:
-        proc = subprocess.run(args, cwd=run.outdir, stdout=out, stderr=subprocess.PIPE, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"failed: {shlex.join(args)}\n{proc.stderr.strip()}")
-
-
 def write_fasta(frame: pd.DataFrame, path: Path) -> None:
     """Rows as FASTA named r<row number> (BLAST rewrites some original ids)."""
     with open(path, "w") as fh:
@@ -93,8 +75,8 @@ def best_hit(run: Runner, split: pd.DataFrame, tag: str, threads: int) -> tuple[
     folder = run.outdir / tag
     write_fasta(split[split.split == "train"], folder / "train.fa")
     write_fasta(split[split.split == "test"], folder / "test.fa")
-    tool(run, ["makeblastdb", "-in", f"{tag}/train.fa", "-dbtype", "nucl", "-out", f"{tag}/traindb"])
-    tool(run, ["blastn", "-query", f"{tag}/test.fa", "-db", f"{tag}/traindb", *BLAST,
+    run.tool(["makeblastdb", "-in", f"{tag}/train.fa", "-dbtype", "nucl", "-out", f"{tag}/traindb"])
+    run.tool(["blastn", "-query", f"{tag}/test.fa", "-db", f"{tag}/traindb", *BLAST,
                "-num_threads", str(threads)], stdout=folder / "besthit.tsv")
     hits = pd.read_csv(folder / "besthit.tsv", sep="\t", names=["q", "s", "pident", "bits"])
     hits = hits.sort_values(["q", "bits"], ascending=[True, False])
@@ -265,10 +247,7 @@ def main() -> int:
         print(f"skipped: data not found ({', '.join(missing)}); it lives in ../shared/data beside the clone")
         return 0
     args.outdir.mkdir(parents=True, exist_ok=True)
-    run = Runner(args.outdir.resolve(), jobs=max(1, args.jobs))
-    run.log.seek(0)
-    run.log.truncate()
-    run.log.write("# commands run by benchmarks/arg_classes.py (cwd: this folder)\n")
+    run = Runner(args.outdir.resolve(), jobs=max(1, args.jobs), script="benchmarks/arg_classes.py")
     t0 = time.time()
     left_out = multiclass_argannot(arg / "argannot.fasta", run.outdir / "argannot.multiclass.fasta")
     print(f"left out (more than one class): {', '.join(left_out)}", flush=True)

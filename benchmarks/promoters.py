@@ -67,10 +67,11 @@ def fmt_c(c: float) -> str:
 class Runner:
     """Runs `python -m seqclass ...` in outdir and logs each command to commands.sh."""
 
-    def __init__(self, outdir: Path, jobs: int = 1):
+    def __init__(self, outdir: Path, jobs: int = 1, script: str = "benchmarks/promoters.py",
+                 note: str = ""):
         self.outdir = outdir
         self.log = open(outdir / "commands.sh", "w")
-        self.log.write("# commands run by benchmarks/promoters.py (cwd: this folder)\n")
+        self.log.write(f"# commands run by {script} (cwd: this folder{note})\n")
         self.n = 0
         self.jobs = jobs
         self.lock = threading.Lock()
@@ -78,6 +79,16 @@ class Runner:
     def _log(self, args: tuple[str, ...]) -> None:
         self.log.write("seqclass " + shlex.join(args) + "\n")
         self.log.flush()
+
+    def tool(self, args: list[str], stdout: Path | None = None) -> None:
+        """Run a non-seqclass command (BLAST, say) in outdir, logged beside the seqclass ones."""
+        self.log.write(shlex.join(args) + (f" > {stdout.relative_to(self.outdir)}" if stdout else "")
+                       + "\n")
+        self.log.flush()
+        with open(stdout, "w") if stdout else open(os.devnull, "w") as out:
+            proc = subprocess.run(args, cwd=self.outdir, stdout=out, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"failed: {shlex.join(args)}\n{proc.stderr.strip()}")
 
     def _exec(self, args: tuple[str, ...]) -> None:
         proc = subprocess.run([sys.executable, "-m", "seqclass", *args], cwd=self.outdir,

@@ -85,16 +85,6 @@ KMER_SELECTED = {
     4: (0.664, 0.862, 0.732, 0.789, 0.890)}
 
 
-class DeepRunner(Runner):
-    def __init__(self, outdir: Path, jobs: int):
-        super().__init__(outdir, jobs)
-        self.log.seek(0)
-        self.log.truncate()
-        self.log.write("# commands run by benchmarks/promoters_deep.py (cwd: this folder; "
-                       f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')})\n")
-        self.log.flush()
-
-
 def chain(tag: str, model: str, seed: int) -> list[tuple]:
     split, out = f"{tag}/split.parquet", f"{tag}/{model}"
     return [("train", "--dataset", split, *MODELS[model], "--seed", seed, "--out", out),
@@ -191,7 +181,8 @@ def main() -> int:
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.torch_threads)
     args.outdir.mkdir(parents=True, exist_ok=True)
-    run = DeepRunner(args.outdir.resolve(), jobs=max(1, args.jobs))
+    run = Runner(args.outdir.resolve(), jobs=max(1, args.jobs), script="benchmarks/promoters_deep.py",
+                 note=f"; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     awd = [] if args.no_awd else ["awd-pretrained"] + ([] if args.no_scratch else ["awd-scratch"])
     models = ["kmer-default", "cnn", "cnn-positional", *awd]
     t0 = time.time()
