@@ -1,10 +1,11 @@
-"""Small helpers the steps share: sidecar file names, provenance records, the predictions table
-and the flags of the --bam route."""
+"""Small helpers the steps share: sidecar file names, provenance records, the predictions table,
+the flags of the --bam route, and the input records of the steps that apply a model."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,14 @@ import numpy as np
 import pandas as pd
 
 from seqclass import __version__, config
+from seqclass.errors import InputError
 from seqclass.evaluate import abstain
 from seqclass.io.alignments import ConsensusOptions
+from seqclass.io.sequences import is_table, iter_table, read_sequences
+from seqclass.sequence import alphabet as alpha
+
+BATCH_RECORDS = 1024  # table rows read at a time
+ALPHABET_SAMPLE = 200  # records whose alphabet is checked against the model's
 
 
 def add_arguments_with_bam(parser: argparse.ArgumentParser, cls: type, title: str) -> None:
@@ -63,3 +70,40 @@ def prediction_frame(ids: list[str], probs: np.ndarray, labels: list[str], task:
     for j, lab in enumerate(labels):
         frame[f"prob_{lab}"] = probs[:, j].astype(np.float64)  # float64 whatever the aggregate
     return frame
+
+
+def records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str]]:
+    """(id, normalised sequence) from every input, checked against the model's alphabet."""
+    for path in paths:
+        sample: list[str] = []
+        for rid, seq in _raw(path):
+            if len(sample) < ALPHABET_SAMPLE:
+                sample.append(seq)
+                if len(sample) == ALPHABET_SAMPLE or len(seq) > 10_000:
+                    _check_alphabet(sample, alphabet, path)
+            try:
+                yield rid, alpha.normalise(seq, alphabet)
+            except alpha.InvalidSequence as err:
+                _check_alphabet(sample, alphabet, path)  # protein for a DNA model says so
+                raise InputError(str(err), path, rid) from None
+        if 0 < len(sample) < ALPHABET_SAMPLE:
+            _check_alphabet(sample, alphabet, path)
+
+
+def _check_alphabet(sample: list[str], alphabet: str, path: Path) -> None:
+    seen = alpha.detect(sample)
+    if seen != alphabet:
+        raise InputError(f"input looks like {seen} but the model was trained on {alphabet}", path)
+
+
+def _raw(path: Path) -> Iterator[tuple[str, str]]:
+    if not is_table(path):
+        for rec in read_sequences(path):
+            yield rec.id, rec.sequence
+        return
+    rows = 0
+    for batch in iter_table(path, ["id", "sequence"], BATCH_RECORDS):
+        rows += len(batch["id"])
+        yield from zip(map(str, batch["id"]), map(str, batch["sequence"]))
+    if rows == 0:
+        raise InputError("empty table: no rows", path)

@@ -36,7 +36,7 @@ from seqclass.models import store
 from seqclass.models.base import Classifier
 from seqclass.models.inference import AGGREGATES
 from seqclass.sequence import alphabet as alpha
-from seqclass.steps.predict import records
+from seqclass.steps.common import records
 
 log = logging.getLogger(__name__)
 

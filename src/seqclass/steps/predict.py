@@ -37,17 +37,14 @@ from seqclass.config import option
 from seqclass.errors import InputError
 from seqclass.io import alignments
 from seqclass.io.atomic import atomic_outputs
-from seqclass.io.sequences import is_fastq, is_table, iter_table, read_sequences
+from seqclass.io.sequences import is_fastq
 from seqclass.models import ood, store
 from seqclass.models.base import Classifier, to_probabilities
 from seqclass.models.inference import AGGREGATES, score
-from seqclass.sequence import alphabet as alpha
-from seqclass.steps.common import add_arguments_with_bam, prediction_frame
+from seqclass.steps.common import add_arguments_with_bam, prediction_frame, records
 
 log = logging.getLogger(__name__)
 
-BATCH_RECORDS = 1024
-ALPHABET_SAMPLE = 200
 
 
 @dataclass(kw_only=True)  # --input became optional (or --bam) but keeps its place in --help
@@ -91,43 +88,6 @@ def consensus_records(opts: alignments.ConsensusOptions, alphabet: str) -> Itera
     _, _, samples = alignments.read_samples(opts)
     return ((rid, seq) for sample in samples
             for rid, _, seq in sample.records(opts.per_region, opts.spacer))
-
-
-def records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str]]:
-    """(id, normalised sequence) from every input, checked against the model's alphabet."""
-    for path in paths:
-        sample: list[str] = []
-        for rid, seq in _raw(path):
-            if len(sample) < ALPHABET_SAMPLE:
-                sample.append(seq)
-                if len(sample) == ALPHABET_SAMPLE or len(seq) > 10_000:
-                    _check_alphabet(sample, alphabet, path)
-            try:
-                yield rid, alpha.normalise(seq, alphabet)
-            except alpha.InvalidSequence as err:
-                _check_alphabet(sample, alphabet, path)  # protein for a DNA model says so
-                raise InputError(str(err), path, rid) from None
-        if 0 < len(sample) < ALPHABET_SAMPLE:
-            _check_alphabet(sample, alphabet, path)
-
-
-def _check_alphabet(sample: list[str], alphabet: str, path: Path) -> None:
-    seen = alpha.detect(sample)
-    if seen != alphabet:
-        raise InputError(f"input looks like {seen} but the model was trained on {alphabet}", path)
-
-
-def _raw(path: Path) -> Iterator[tuple[str, str]]:
-    if not is_table(path):
-        for rec in read_sequences(path):
-            yield rec.id, rec.sequence
-        return
-    rows = 0
-    for batch in iter_table(path, ["id", "sequence"], BATCH_RECORDS):
-        rows += len(batch["id"])
-        yield from zip(map(str, batch["id"]), map(str, batch["sequence"]))
-    if rows == 0:
-        raise InputError("empty table: no rows", path)
 
 
 class _TableSink:
