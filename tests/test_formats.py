@@ -31,7 +31,7 @@ SECTIONS = [
     "interpret/sequences.tsv", "interpret/ism.tsv", "interpret/saliency.tsv",
 ]
 TABLE_TYPES = {"string", "int64", "float64", "bool"}
-TENSOR_TYPES = {"float32", "float64", "int64"}
+TENSOR_TYPES = {"float32", "float64", "int64", "uint8"}
 JSON_TYPES = {"string", "integer", "number", "boolean", "object", "array", "null"}
 
 

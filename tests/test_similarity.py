@@ -78,9 +78,16 @@ def test_model_keeps_its_reference_in_safetensors(families):
 
 
 def test_kmer_features_and_multilabel(families, pipeline, tmp_path):
+    from test_formats import FORMATS, check_columns, parse
+
     ok("train", "--dataset", families / "split.parquet", "--model", "similarity", "--kmer-k", "3",
        "--out", tmp_path / "k3")
     assert load_file(str(tmp_path / "k3" / "model.safetensors"))["idf"].shape == (64,)
+    section = parse(FORMATS.read_text())["model/model.safetensors (similarity)"]
+    for model, tags in ((families / "model", frozenset()), (tmp_path / "k3", frozenset({"--kmer-k"}))):
+        tensors = load_file(str(model / "model.safetensors"))
+        check_columns(section, {k: str(v.dtype) for k, v in tensors.items()}, str(model), text=False,
+                      tags=tags)
     ok("evaluate", "--model", tmp_path / "k3", "--dataset", families / "split.parquet",
        "--split", "test", "--out", tmp_path / "k3.eval")
     assert json.loads((tmp_path / "k3.eval" / "metrics.json").read_text())["accuracy"] >= 0.9
