@@ -1,12 +1,12 @@
-"""ARG drug class of whole genes: k-mer baseline vs BLAST-similarity model vs BLAST best hit.
+"""ARG drug class of whole genes: k-mer baseline vs BLAST-similarity models vs BLAST best hit.
 
-    python benchmarks/arg_classes.py --outdir /tmp/arg_classes            # ~15 min on 2 cores
+    python benchmarks/arg_classes.py --outdir /tmp/arg_classes            # ~2 h on 2 cores
     python benchmarks/arg_classes.py --outdir /tmp/ac --seeds 0 --figure docs/figures/arg_classes.png
 
 Data (../shared/data, or --data): arg/argannot.fasta (ARG-ANNOT via ABRicate; the one gene of
 two classes is left out so the task is multiclass, as in benchmarks/arg_track.py) and the two
 negative sets arg/non_arg_orfs_{s_epidermidis,e_coli_K12}.fasta (label non_resistant). Needs
-makeblastdb/blastn (NCBI BLAST+) and mmseqs on PATH. Exits 0 with a message when the data
+makeblastdb/blastn/blastx (NCBI BLAST+) and mmseqs on PATH. Exits 0 with a message when the data
 are absent. Every seqclass step is the real CLI (`python -m seqclass`, cwd --outdir); all
 commands are written to <outdir>/commands.sh.
 
@@ -15,10 +15,14 @@ Per seed S (0-4): `split --strategy homology --identity 0.8 --min-class-clusters
 on the train split:
   kmer       kmer-logreg --k 5 (C = 1; k = 5 is the k chosen on valid in arg_track.py)
   sim        similarity (blastn bit-scores per class → logistic regression)
-and two BLAST best-hit baselines computed here (blastn -task blastn, E ≤ 1e-5, test genes
-against the train genes): `best hit` takes the class of the top-scoring hit (no hit →
-non_resistant); `best hit ≥ 80%` only trusts hits of at least 80% identity (DeepARG's
-best-hit rule; others → non_resistant). Macro-F1 is over every class the models were trained
+  simx       similarity --search blastx (the same at the protein level: test genes in six
+             frames against the train genes translated in their most open frame)
+and three BLAST best-hit baselines computed here (E ≤ 1e-5, test genes against the train
+genes): `best hit` takes the class of the top-scoring blastn -task blastn hit (no hit →
+non_resistant); `best hit ≥ 80%` only trusts blastn hits of at least 80% identity (DeepARG's
+best-hit rule; others → non_resistant); `blastx best hit` is `best hit` with simx's search,
+the same program and database, so that the comparison with simx isolates what its learned
+head adds to the alignment. Macro-F1 is over every class the models were trained
 on, on all test genes and on the test genes whose nearest training gene (the split's leakage
 report) is below 80% identity.
 
@@ -45,6 +49,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 from sklearn.metrics import f1_score
 
+from seqclass.sequence.translation import most_open_frame
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from arg_track import multiclass_argannot  # noqa: E402
 from promoters import Runner, mean_sd  # noqa: E402
@@ -56,29 +62,37 @@ LOW_IDENTITY = 0.8
 MIN_PROB = 0.8
 GENOMES = {"e_coli": "non_arg_orfs_e_coli_K12.fasta", "s_epidermidis": "non_arg_orfs_s_epidermidis.fasta"}
 MODELS = {"kmer": ("--model", "kmer-logreg", "--k", "5"),
-          "sim": ("--model", "similarity")}
-NAMES = {"kmer": "kmer-logreg k=5", "sim": "similarity (blastn)",
-         "besthit": "BLAST best hit", "besthit80": "BLAST best hit ≥ 80% identity"}
-BLAST = ("-task", "blastn", "-evalue", "1e-5", "-max_target_seqs", "5",
-         "-outfmt", "6 qseqid sseqid pident bitscore")
+          "sim": ("--model", "similarity"),
+          "simx": ("--model", "similarity", "--search", "blastx")}
+BASELINES = ("besthit", "besthit80", "besthitx")
+NAMES = {"kmer": "kmer-logreg k=5", "sim": "similarity (blastn)", "simx": "similarity (blastx)",
+         "besthit": "BLAST best hit (blastn)", "besthit80": "BLAST best hit ≥ 80% identity (blastn)",
+         "besthitx": "BLAST best hit (blastx)"}
+BLAST = ("-evalue", "1e-5", "-max_target_seqs", "5", "-outfmt", "6 qseqid sseqid pident bitscore")
+# program → its extra arguments and how the train genes become its database
+SEARCHES = {"blastn": (("-task", "blastn"), "nucl"), "blastx": ((), "prot")}
 
 
-def write_fasta(frame: pd.DataFrame, path: Path) -> None:
-    """Rows as FASTA named r<row number> (BLAST rewrites some original ids)."""
+def write_fasta(frame: pd.DataFrame, path: Path, protein: bool = False) -> None:
+    """Rows as FASTA named r<row number> (BLAST rewrites some original ids); with protein, each
+    translated in its most open frame, as similarity --search blastx builds its database."""
     with open(path, "w") as fh:
         for i, seq in zip(frame.index, frame.sequence):
-            fh.write(f">r{i}\n{seq}\n")
+            fh.write(f">r{i}\n{most_open_frame(seq)[1].removesuffix('*') if protein else seq}\n")
 
 
-def best_hit(run: Runner, split: pd.DataFrame, tag: str, threads: int) -> tuple[pd.Series, pd.Series]:
-    """Class of each test gene's best blastn hit among the train genes: any hit, and ≥ 80% only."""
+def best_hit(run: Runner, split: pd.DataFrame, tag: str, threads: int,
+             program: str) -> tuple[pd.Series, pd.Series]:
+    """Class of each test gene's best hit among the train genes: any hit, and ≥ 80% only."""
     folder = run.outdir / tag
-    write_fasta(split[split.split == "train"], folder / "train.fa")
+    extra, dbtype = SEARCHES[program]
+    db = f"{tag}/train_{program}"
+    write_fasta(split[split.split == "train"], run.outdir / f"{db}.fa", protein=dbtype == "prot")
     write_fasta(split[split.split == "test"], folder / "test.fa")
-    run.tool(["makeblastdb", "-in", f"{tag}/train.fa", "-dbtype", "nucl", "-out", f"{tag}/traindb"])
-    run.tool(["blastn", "-query", f"{tag}/test.fa", "-db", f"{tag}/traindb", *BLAST,
-               "-num_threads", str(threads)], stdout=folder / "besthit.tsv")
-    hits = pd.read_csv(folder / "besthit.tsv", sep="\t", names=["q", "s", "pident", "bits"])
+    run.tool(["makeblastdb", "-in", f"{db}.fa", "-dbtype", dbtype, "-out", db])
+    run.tool([program, *extra, "-query", f"{tag}/test.fa", "-db", db, *BLAST,
+              "-num_threads", str(threads)], stdout=folder / f"besthit_{program}.tsv")
+    hits = pd.read_csv(folder / f"besthit_{program}.tsv", sep="\t", names=["q", "s", "pident", "bits"])
     hits = hits.sort_values(["q", "bits"], ascending=[True, False])
     label = split.label.set_axis("r" + split.index.astype(str))
     test_ids = "r" + split.index[split.split == "test"].astype(str)
@@ -120,7 +134,7 @@ def seed_chains(seed: int, threads: int) -> list[list[tuple]]:
                        ("evaluate", "--model", f"{tag}/{m}", "--dataset", f"{tag}/split.parquet",
                         "--split", "test", "--out", f"{tag}/eval_{m}")])
     for train_on, other in (("e_coli", "s_epidermidis"), ("s_epidermidis", "e_coli")):
-        for m in ("kmer", "sim"):
+        for m in MODELS:
             model = f"{tag}/only_{train_on}_{m}"
             chains.append([
                 ("train", "--dataset", f"{tag}/only_{train_on}.parquet", *MODELS[m], "--seed", seed,
@@ -143,7 +157,8 @@ def classification(run: Runner, seed: int, threads: int) -> dict:
     labels = json.loads((tag / "kmer" / "labels.json").read_text())
     calls = {m: calls_at(pd.read_csv(tag / f"eval_{m}" / "predictions.tsv", sep="\t"), None)
              for m in MODELS}
-    calls["besthit"], calls["besthit80"] = best_hit(run, split, f"s{seed}", threads)
+    calls["besthit"], calls["besthit80"] = best_hit(run, split, f"s{seed}", threads, "blastn")
+    calls["besthitx"] = best_hit(run, split, f"s{seed}", threads, "blastx")[0]
     out = {"seed": seed, "classes": labels, "test_genes": len(test), "low_identity_genes": len(low),
            "small_classes": json.loads((tag / "split.summary.json").read_text())["small_classes"]}
     for m, c in calls.items():
@@ -156,7 +171,7 @@ def cross_genome(run: Runner, seed: int) -> list[dict]:
     tag = run.outdir / f"s{seed}"
     rows = []
     for train_on, other in (("e_coli", "s_epidermidis"), ("s_epidermidis", "e_coli")):
-        for m in ("kmer", "sim"):
+        for m in MODELS:
             model = tag / f"only_{train_on}_{m}"
             test = pd.read_csv(Path(f"{model}_eval") / "predictions.tsv", sep="\t")
             args = test[test.true_label != NON]
@@ -173,7 +188,7 @@ def cross_genome(run: Runner, seed: int) -> list[dict]:
 
 
 def report(cls_rows: list[dict], cg_rows: list[dict], elapsed: float) -> str:
-    models = [*MODELS, "besthit", "besthit80"]
+    models = [*MODELS, *BASELINES]
     out = ["### Gene classification, test split (homology 0.8), mean ± sd over seeds "
            + ", ".join(str(r["seed"]) for r in cls_rows), "",
            "| model | macro-F1, all test genes | macro-F1, test genes < 80% identity to train | accuracy |",
@@ -195,7 +210,7 @@ def report(cls_rows: list[dict], cg_rows: list[dict], elapsed: float) -> str:
             f"recall, --min-prob {MIN_PROB} | ORFs called ARG, --min-prob {MIN_PROB} | ORFs flagged OOD |",
             "|---|---|---|---|---|---|---|---|"]
     for train_on in GENOMES:
-        for m in ("kmer", "sim"):
+        for m in MODELS:
             sel = [r for r in cg_rows if r["train_negatives"] == train_on and r["model"] == m]
             if not sel:
                 continue
@@ -213,15 +228,15 @@ def figure(cls_rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    models = [*MODELS, "besthit", "besthit80"]
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    models = [*MODELS, *BASELINES]
+    fig, ax = plt.subplots(figsize=(8.5, 3.6))
     for x, m in enumerate(models):
         for dx, key, marker in ((-0.15, "macro_f1", "o"), (0.15, "macro_f1_low", "s")):
             vals = [r[m][key] for r in cls_rows]
             ax.scatter([x + dx] * len(vals), vals, color=f"C{x}", marker=marker, s=16, zorder=3)
             ax.hlines(statistics.mean(vals), x + dx - 0.1, x + dx + 0.1, color="k")
     ax.set_xticks(range(len(models)), [NAMES[m].replace(" (", "\n(").replace(" ≥", "\n≥") for m in models],
-                  fontsize=7)
+                  fontsize=6.5)
     ax.set_ylabel("test macro-F1 (o: all genes, ■: < 80% id.)", fontsize=8)
     ax.set_title("ARG-ANNOT drug class + non_resistant, homology split 0.8", fontsize=9)
     fig.tight_layout()
@@ -235,7 +250,7 @@ def main() -> int:
     ap.add_argument("--outdir", type=Path, required=True, help="scratch/output folder (created)")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    ap.add_argument("--threads", type=int, default=2, help="threads for split and blastn")
+    ap.add_argument("--threads", type=int, default=2, help="threads for split and the best-hit searches")
     ap.add_argument("--jobs", type=int, default=2, help="seqclass commands run at once")
     ap.add_argument("--figure", type=Path, default=None, help="PNG path (default: outdir)")
     args = ap.parse_args()
@@ -276,7 +291,7 @@ def main() -> int:
     (args.outdir / "results.md").write_text(text)
     (args.outdir / "results.json").write_text(json.dumps(
         {"classification": cls_rows, "cross_genome": cg_rows, "left_out": left_out,
-         "elapsed_s": elapsed, "settings": {"models": MODELS, "blast": BLAST, "min_prob": MIN_PROB}},
+         "elapsed_s": elapsed, "settings": {"models": MODELS, "blast": BLAST, "searches": SEARCHES, "min_prob": MIN_PROB}},
         indent=2) + "\n")
     fig = args.figure or args.outdir / "arg_classes.png"
     figure(cls_rows, fig)

@@ -2,7 +2,11 @@
 
 Gene families are simulated: each is a random ancestor, and its members carry independent
 substitutions at 20%, so two members share about 65% identity, the regime below a homology
-split's 80% where composition says little and alignment still says which family.
+split's 80% where composition says little and alignment still says which family. Protein
+families (for blastx) share a random ancestral protein with 35% of its residues replaced in each
+member, written with a random synonymous codon for every residue: members share about half
+their residues but little more than chance at the third codon position, where nucleotide
+alignment loses them and protein-level alignment does not.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ import pandas as pd
 import pytest
 from conftest import has, listing, ok, run, write_fasta
 from safetensors.numpy import load_file
+
+from seqclass.sequence.alphabet import reverse_complement
+from seqclass.sequence.translation import translate
 
 pytestmark = pytest.mark.skipif(not (has("blastn") and has("makeblastdb")),
                                 reason="NCBI BLAST+ is not installed (apt install ncbi-blast+)")
@@ -47,6 +54,55 @@ def families(tmp_path_factory):
     write_fasta(root / "new.fa", new)
     ok("train", "--dataset", root / "split.parquet", "--model", "similarity", "--out", root / "model")
     return root
+
+
+@pytest.fixture(scope="module")
+def protein_families(tmp_path_factory):
+    """Two coding families per class, 8 members each; a random split; new members, half of
+    them given as their reverse complement (blastx searches the query's six frames)."""
+    root = tmp_path_factory.mktemp("protein_families")
+    rng = np.random.default_rng(7)
+    codons: dict[str, list[str]] = {}
+    for codon in (a + b + c for a in "ACGT" for b in "ACGT" for c in "ACGT"):
+        codons.setdefault(translate(codon), []).append(codon)
+    residues = sorted(set(codons) - {"*"})
+
+    def member(ancestor: str) -> str:
+        protein = "".join(rng.choice(residues) if rng.random() < 0.35 else a for a in ancestor)
+        return "".join(rng.choice(codons[a]) for a in protein) + "TAA"
+
+    fastas, new = [], []
+    for label in CLASSES:
+        records = []
+        for fam in range(2):
+            ancestor = "M" + "".join(rng.choice(residues, 150))
+            records += [(f"{label}_{fam}_{m}", member(ancestor)) for m in range(8)]
+            gene = member(ancestor)
+            new.append((f"new_{label}_{fam}", reverse_complement(gene) if fam else gene))
+        fastas.append(write_fasta(root / f"{label}.fa", records))
+    ok("build", "--input", *fastas, "--out", root / "dataset.parquet")
+    ok("split", "--dataset", root / "dataset.parquet", "--strategy", "random", "--seed", "1",
+       "--fractions", "0.6,0.2,0.2", "--out", root / "split.parquet")
+    write_fasta(root / "new.fa", new)
+    return root
+
+
+def test_blastx_finds_the_protein_family_that_blastn_misses(protein_families):
+    root = protein_families
+    right = {}
+    for search in ("blastn", "blastx"):
+        ok("train", "--dataset", root / "split.parquet", "--model", "similarity", "--search", search,
+           "--out", root / search)
+        ok("predict", "--model", root / search, "--input", root / "new.fa", "--out", root / f"{search}.tsv")
+        pred = pd.read_csv(root / f"{search}.tsv", sep="\t")
+        right[search] = (pred.id.str.split("_").str[1] == pred.label).mean()
+    ok("evaluate", "--model", root / "blastx", "--dataset", root / "split.parquet", "--split", "test",
+       "--out", root / "eval")
+    assert json.loads((root / "eval" / "metrics.json").read_text())["accuracy"] >= 0.9
+    assert right["blastx"] == 1.0 and right["blastn"] <= 0.5, right
+    # the model keeps its reference as DNA; the translation is redone when it is loaded
+    weights = load_file(str(root / "blastx" / "model.safetensors"))
+    assert set(weights["reference_residues"].tobytes().decode()) <= set("ACGT")
 
 
 def test_calls_the_family_of_distant_members(families):
@@ -105,6 +161,17 @@ def test_bad_search_and_missing_blast_fail_cleanly(families, tmp_path, capsys, m
     err = capsys.readouterr().err.strip()
     assert "makeblastdb not found on PATH" in err and "ncbi-blast+" in err and len(err.splitlines()) == 1
     assert listing(tmp_path) == set()
+
+
+def test_blastx_needs_dna(protein_fasta, tmp_path, capsys):
+    ok("build", "--input", protein_fasta, "--label-from", "header-key:class", "--out", tmp_path / "p.parquet")
+    ok("split", "--dataset", tmp_path / "p.parquet", "--strategy", "random", "--out", tmp_path / "s.parquet")
+    capsys.readouterr()
+    assert run("train", "--dataset", tmp_path / "s.parquet", "--model", "similarity", "--search", "blastx",
+               "--out", tmp_path / "m") == 1
+    err = capsys.readouterr().err.strip()
+    assert "--search blastx needs DNA sequences, not protein" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "m").exists()
 
 
 def test_no_hit_goes_to_the_class_most_no_hit_rows_belong_to(tmp_path):

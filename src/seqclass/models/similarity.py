@@ -2,9 +2,11 @@
 
 The DeepARG-LS idea: a gene that shares 60% identity with a known β-lactamase is best
 described by that alignment, which k-mer counts barely see below ~80% identity. Each query
-is aligned with NCBI BLAST+ (blastn -task blastn for DNA, blastp for protein, or tblastx: DNA translated
-in six frames on both sides, slower but sensitive at the protein level) to the training
-sequences, which the model keeps. Its features, per class c (C classes):
+is aligned with NCBI BLAST+ to the training sequences, which the model keeps: blastn -task
+blastn for DNA, blastp for protein, or, at the protein level for DNA, blastx (the query in six
+frames against each training sequence translated in its most open frame, which for a gene or a
+window of one is its coding frame) or tblastx (six frames on both sides, slower, for training
+sequences that need not code). Its features, per class c (C classes):
 
     bits[c]  = the best bit-score of a hit to a training sequence of class c / query length
     ident[c] = the best percent identity of such a hit / 100
@@ -25,7 +27,8 @@ like near-copies (which would teach the head that only a near-perfect hit means 
 Weights (model.safetensors): `reference_residues` (R,) uint8, the training sequences
 concatenated, `reference_offsets` (N + 1,) int64, `reference_targets` (N, C) uint8, the head's
 `coef` (C, F) and `intercept` (C,), and with --kmer-k the k-mer `idf` (4^K or 20^K,).
-Needs blastn/blastp/tblastx and makeblastdb on PATH (Debian: ncbi-blast+).
+The reference is kept as given (DNA for blastx); its translation is redone when the database is
+built. Needs the BLAST program and makeblastdb on PATH (Debian: ncbi-blast+).
 """
 
 from __future__ import annotations
@@ -47,17 +50,22 @@ from seqclass.errors import ClusterError
 from seqclass.models.base import Classifier, ModelSpec, TrainData, register
 from seqclass.models.kmer_logreg import tfidf
 from seqclass.models.linear import fit_logreg
-from seqclass.sequence.alphabet import DNA
+from seqclass.sequence.alphabet import DNA, PROTEIN
 from seqclass.sequence.kmers import check_k, count_matrix
+from seqclass.sequence.translation import most_open_frame
 
-SEARCHES = {"auto": None, "blastn": "nucl", "blastp": "prot", "tblastx": "nucl"}
+# program → (database type, query alphabet); auto is blastn or blastp by the data's alphabet
+SEARCHES = {"auto": (None, None), "blastn": ("nucl", DNA), "blastp": ("prot", PROTEIN),
+            "tblastx": ("nucl", DNA), "blastx": ("prot", DNA)}
 HIT_COLUMNS = "qseqid sseqid pident bitscore"
 
 
 @dataclass
 class SimilarityParams:
-    search: str = option("BLAST program: auto is blastn for DNA and blastp for protein; tblastx "
-                         "compares DNA as protein in six frames (sensitive, slower)", "auto",
+    search: str = option("BLAST program: auto is blastn for DNA and blastp for protein; blastx "
+                         "compares DNA at the protein level (queries in six frames, training "
+                         "sequences in their most open frame: for genes and gene windows); "
+                         "tblastx translates both sides in six frames (slower)", "auto",
                          choices=list(SEARCHES))
     evalue: float = option("hits above this E-value are ignored", 1e-5)
     max_hits: int = option("hits kept per query (BLAST -max_target_seqs)", 50)
@@ -105,8 +113,11 @@ class Reference:
         self._tmp = tempfile.TemporaryDirectory(prefix="seqclass_blast_")
         self.folder = Path(self._tmp.name)
         weakref.finalize(self, self._tmp.cleanup)
+        if program(spec) == "blastx":
+            # "X" stands in for a sequence too short to hold a codon: BLAST refuses empty records
+            sequences = [most_open_frame(s)[1].removesuffix("*") or "X" for s in sequences]
         _write_fasta(self.folder / "reference.fa", sequences)
-        dbtype = SEARCHES[program(spec)] or ("nucl" if spec.alphabet == DNA else "prot")
+        dbtype = SEARCHES[program(spec)][0]
         _run(["makeblastdb", "-in", str(self.folder / "reference.fa"), "-dbtype", dbtype,
               "-out", str(self.folder / "db")])
 
@@ -169,10 +180,10 @@ class Similarity(Classifier):
     @staticmethod
     def _check(spec: ModelSpec) -> None:
         p = spec.params
-        if program(spec) in ("blastn", "tblastx") and spec.alphabet != DNA:
-            raise ValueError(f"--search {program(spec)} needs DNA")
-        if program(spec) == "blastp" and spec.alphabet == DNA:
-            raise ValueError("--search blastp needs protein sequences")
+        needs = SEARCHES[program(spec)][1]
+        if needs is not None and spec.alphabet != needs:
+            raise ValueError(f"--search {program(spec)} needs {'DNA' if needs == DNA else 'protein'} "
+                             f"sequences, not {spec.alphabet}")
         if p["max_hits"] < 1 or p["threads"] < 1:
             raise ValueError("--max-hits and --threads must be at least 1")
         if not 0 < p["holdout_identity"] <= 1:
