@@ -12,6 +12,7 @@ alignment loses them and protein-level alignment does not.
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -125,12 +126,40 @@ def test_model_keeps_its_reference_in_safetensors(families):
     offsets = weights["reference_offsets"]
     assert len(offsets) == len(train) + 1 and offsets[-1] == train.sequence.str.len().sum()
     assert weights["reference_targets"].shape == (len(train), len(CLASSES))
-    assert weights["coef"].shape == (len(CLASSES), 2 * len(CLASSES) + 1)  # bits, identity, no-hit
+    # bits, identity, nearest neighbour per class, no-hit
+    assert weights["coef"].shape == (len(CLASSES), 3 * len(CLASSES) + 1)
     config = json.loads((families / "model" / "config.json").read_text())
     assert config["family"] == "similarity" and config["params"]["search"] == "auto"
     a, b = store.load(families / "model"), store.load(families / "model")
     seqs = list(split.sequence[:6]) + ["ACGT" * 30]
     np.testing.assert_allclose(a.logits(seqs), b.logits(seqs), rtol=1e-6)
+
+
+def test_features_per_class_nearest_neighbour_and_no_hit():
+    from seqclass.models.similarity import features
+
+    targets = np.array([[1, 0, 0], [0, 1, 0], [0, 1, 1]], dtype=np.uint8)  # (R, C); the last two classes
+    hits = np.array([[0, 0, 90.0, 50.0],   # query 0: class 0 at 50 bits, 90% identity
+                     [0, 2, 60.0, 80.0],   # ... and the two-class reference at 80 bits: its nearest
+                     [2, 1, 70.0, 20.0]])  # query 2: class 1; query 1 has no hit
+    x = features(hits, targets, np.array([100, 50, 10]))  # (3, 3C + 1)
+    np.testing.assert_allclose(x[0], [0.5, 0.8, 0.8, 0.9, 0.6, 0.6, 0, 1, 1, 0])
+    np.testing.assert_allclose(x[1], [0] * 9 + [1])
+    np.testing.assert_allclose(x[2], [0, 2.0, 0, 0, 0.7, 0, 0, 1, 0, 0])
+
+
+def test_a_model_with_other_feature_columns_is_refused(families, tmp_path, capsys):
+    from safetensors.numpy import save_file
+
+    shutil.copytree(families / "model", tmp_path / "old")
+    weights = load_file(str(tmp_path / "old" / "model.safetensors"))
+    weights["coef"] = np.ascontiguousarray(weights["coef"][:, :2 * len(CLASSES) + 1])  # an older layout
+    save_file(weights, str(tmp_path / "old" / "model.safetensors"))
+    capsys.readouterr()
+    assert run("predict", "--model", tmp_path / "old", "--input", families / "new.fa",
+               "--out", tmp_path / "p.tsv") == 1
+    err = capsys.readouterr().err.strip()
+    assert "retrain it" in err and len(err.splitlines()) == 1 and not (tmp_path / "p.tsv").exists()
 
 
 def test_kmer_features_and_multilabel(families, pipeline, tmp_path):

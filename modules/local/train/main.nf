@@ -22,9 +22,11 @@ process SEQCLASS_TRAIN {
     def prefix     = task.ext.prefix ?: "${meta.id}"
     def pretrained_arg = pretrained ? "--pretrained ${pretrained}" : ''
     """
+    # --threads: the BLAST threads of the similarity family; the other families ignore it
     seqclass train \\
         --dataset ${dataset} \\
         --out ${prefix}.model \\
+        --threads ${task.cpus} \\
         ${pretrained_arg} \\
         ${args}
 

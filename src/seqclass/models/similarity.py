@@ -8,13 +8,16 @@ frames against each training sequence translated in its most open frame, which f
 window of one is its coding frame) or tblastx (six frames on both sides, slower, for training
 sequences that need not code). Its features, per class c (C classes):
 
-    bits[c]  = the best bit-score of a hit to a training sequence of class c / query length
-    ident[c] = the best percent identity of such a hit / 100
-    no_hit   = 1 when the query has no hit at --evalue                       # (N, 2C + 1)
+    bits[c]    = the best bit-score of a hit to a training sequence of class c / query length
+    ident[c]   = the best percent identity of such a hit / 100
+    nearest[c] = 1 when the query's top-scoring hit (its nearest neighbour) carries class c
+    no_hit     = 1 when the query has no hit at --evalue                     # (N, 3C + 1)
 
 and, with --kmer-k K > 0, the sublinear TF-IDF K-mer profile of kmer-logreg beside them, so
 that genes without any hit still get a composition-based call. A class-weighted logistic
-regression maps the features to logits. Its balanced class weights re-weight only the rows
+regression maps the features to logits; `nearest` lets it take the best hit's class as it is
+wherever the scores say nothing better, which the per-class maxima alone cannot express for
+every class at once. Its balanced class weights re-weight only the rows
 with a hit; rows without one keep the training prior, so that "no hit" is called by the class
 most such rows belong to (the negatives) rather than by a small class that happens to have
 members without a hit outside their own cluster.
@@ -139,13 +142,18 @@ class Reference:
         return np.array(rows, dtype=np.float64).reshape(len(rows), 4)
 
 
+def n_features(n_classes: int) -> int:
+    return 3 * n_classes + 1
+
+
 def features(hits: np.ndarray, targets: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Per-class best bit-score per residue and identity, and a no-hit flag.  # (N, 2C + 1)
+    """Per-class best bit-score per residue and identity, the nearest neighbour's classes, and
+    a no-hit flag.  # (N, 3C + 1)
 
     hits: (H, 4) query, reference, identity %, bit-score; targets: (R, C) 0/1 classes of the
     references; lengths: (N,) query lengths in residues."""
     n, c = len(lengths), targets.shape[1]
-    out = np.zeros((n, 2 * c + 1), dtype=np.float32)
+    out = np.zeros((n, n_features(c)), dtype=np.float32)
     if len(hits):
         query, ref = hits[:, 0].astype(np.int64), hits[:, 1].astype(np.int64)
         bits = hits[:, 3] / np.maximum(lengths[query], 1)  # (H,)
@@ -153,6 +161,9 @@ def features(hits: np.ndarray, targets: np.ndarray, lengths: np.ndarray) -> np.n
             sel = targets[ref, j] > 0
             np.maximum.at(out[:, j], query[sel], bits[sel])
             np.maximum.at(out[:, c + j], query[sel], hits[sel, 2] / 100.0)
+        order = np.lexsort((-hits[:, 3], query))  # by query, then bit-score, highest first
+        top = order[np.r_[True, query[order][1:] != query[order][:-1]]]  # (queries with a hit,)
+        out[query[top], 2 * c:3 * c] = targets[ref[top]]
     out[:, -1] = out[:, :c].max(axis=1) == 0
     return out
 
@@ -193,7 +204,7 @@ class Similarity(Classifier):
 
     def _design(self, sequences: list[str], hits: np.ndarray):
         lengths = np.array([len(s) for s in sequences], dtype=np.int64)
-        x = features(hits, self.targets, lengths)  # (N, 2C + 1)
+        x = features(hits, self.targets, lengths)  # (N, 3C + 1)
         if self.idf is None:
             return x
         counts = count_matrix(sequences, self.spec.params["kmer_k"], self.spec.alphabet)
@@ -245,7 +256,11 @@ class Similarity(Classifier):
             raw = tensors["reference_residues"].tobytes().decode("ascii")
             offsets = tensors["reference_offsets"]
             reference = [raw[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
-            return cls(spec, reference, tensors["reference_targets"], tensors["coef"],
-                       tensors["intercept"], tensors.get("idf"))
+            coef, idf = tensors["coef"], tensors.get("idf")
         except KeyError as err:
             raise ValueError(f"no {err.args[0]} tensor: not a similarity model") from None
+        expected = n_features(len(spec.labels)) + (0 if idf is None else len(idf))
+        if coef.shape[1] != expected:
+            raise ValueError(f"coef has {coef.shape[1]} feature columns where this seqclass computes "
+                             f"{expected}: a similarity model of another seqclass version; retrain it")
+        return cls(spec, reference, tensors["reference_targets"], coef, tensors["intercept"], idf)
