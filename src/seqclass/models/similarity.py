@@ -202,6 +202,10 @@ class Similarity(Classifier):
         if p["kmer_k"]:
             check_k(p["kmer_k"], spec.alphabet)
 
+    def design(self, sequences: list[str]):
+        """The features of new sequences: searched against the whole reference.  # (N, F)"""
+        return self._design(sequences, self.database.search(sequences))
+
     def _design(self, sequences: list[str], hits: np.ndarray):
         lengths = np.array([len(s) for s in sequences], dtype=np.int64)
         x = features(hits, self.targets, lengths)  # (N, 3C + 1)
@@ -211,33 +215,42 @@ class Similarity(Classifier):
         return sparse.hstack([sparse.csr_matrix(x), tfidf(counts, self.idf)]).tocsr()
 
     @classmethod
-    def fit(cls, spec: ModelSpec, train: TrainData, valid: TrainData | None, seed: int) -> Similarity:
+    def unfitted(cls, spec: ModelSpec, train: TrainData) -> Similarity:
+        """The model with its reference (and k-mer idf) but no head yet."""
         cls._check(spec)
-        p = spec.params
         idf = None
-        if p["kmer_k"]:
-            counts = count_matrix(train.sequences, p["kmer_k"], spec.alphabet)
+        if spec.params["kmer_k"]:
+            counts = count_matrix(train.sequences, spec.params["kmer_k"], spec.alphabet)
             df = np.asarray((counts > 0).sum(axis=0)).ravel()
             idf = (np.log((1 + counts.shape[0]) / (1 + df)) + 1).astype(np.float32)
-        model = cls(spec, list(train.sequences), one_hot_targets(train, spec),
-                    np.zeros(0, np.float32), np.zeros(0, np.float32), idf)
-        hits = model.database.search(model.reference)  # (H, 4) training set against itself
+        return cls(spec, list(train.sequences), one_hot_targets(train, spec),
+                   np.zeros(0, np.float32), np.zeros(0, np.float32), idf)
+
+    def training_design(self):
+        """The training rows' features, from a search of the reference against itself, and
+        which rows have a hit: `(x (N, F), evidence (N,) bool)`."""
+        hits = self.database.search(self.reference)  # (H, 4)
         keep = hits[:, 0] != hits[:, 1]
-        if p["holdout_identity"] < 1:
-            keep &= hits[:, 2] < 100.0 * p["holdout_identity"]
+        if self.spec.params["holdout_identity"] < 1:
+            keep &= hits[:, 2] < 100.0 * self.spec.params["holdout_identity"]
+        evidence = np.zeros(len(self.reference), dtype=bool)
+        evidence[hits[keep, 0].astype(np.int64)] = True
+        return self._design(self.reference, hits[keep]), evidence
+
+    @classmethod
+    def fit(cls, spec: ModelSpec, train: TrainData, valid: TrainData | None, seed: int) -> Similarity:
+        model = cls.unfitted(spec, train)
+        x, evidence = model.training_design()
         # class balancing only among rows with a hit: a small class whose members have no hit
         # outside their cluster would otherwise claim the no-hit pattern (every gene that
         # aligns to nothing) from the negative class, which owns nearly all such rows
-        evidence = np.zeros(len(model.reference), dtype=bool)
-        evidence[hits[keep, 0].astype(np.int64)] = True
-        model.coef, model.intercept = fit_logreg(model._design(model.reference, hits[keep]),
-                                                 train, spec, seed, balanced_rows=evidence)
+        model.coef, model.intercept = fit_logreg(x, train, spec, seed, balanced_rows=evidence)
         return model
 
     def logits(self, sequences: list[str]) -> np.ndarray:
         if not sequences:
             return np.zeros((0, len(self.spec.labels)), dtype=np.float32)
-        x = self._design(sequences, self.database.search(sequences))  # (N, F)
+        x = self.design(sequences)  # (N, F)
         return np.asarray(x @ self.coef.T + self.intercept[None, :], dtype=np.float32)  # (N, C)
 
     def tensors(self) -> dict[str, np.ndarray]:

@@ -1,0 +1,116 @@
+"""Choose the `similarity` head's C on the validation split: one BLAST search per seed, a head per C.
+
+    python benchmarks/arg_head_grid.py --splits /tmp/arg_classes --search blastx    # ~25 min, 2 cores
+
+Reads <splits>/s<seed>/split.parquet and split.leakage.tsv, the homology splits that
+benchmarks/arg_classes.py writes (run it first, or point --splits at the same layout). Per seed
+it builds the model's training features exactly as `seqclass train --model similarity` does
+(Similarity.unfitted and training_design: the train genes against themselves, hits at 80%
+identity or more left out), searches the valid and test genes once, then fits the class-weighted
+logistic regression for each C of --grid on those features. Printed: macro-F1 on all genes and
+on those below 80% identity to any train gene (the split's leakage report), valid and test,
+mean over seeds, and the best-hit rule on the same hits (the class of the top-scoring hit, no
+hit → non_resistant): the nearest-neighbour block of the features, so it is exactly the best
+hit of the search the model makes. Choose C on the valid columns; test is shown to report, not
+to choose. Output also in <splits>/head_grid_<search>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score
+
+from seqclass.models.base import ModelSpec, TrainData
+from seqclass.models.linear import fit_logreg
+from seqclass.models.similarity import Similarity, SimilarityParams
+from seqclass.sequence.alphabet import DNA
+
+NON = "non_resistant"
+LOW_IDENTITY = 0.8
+
+
+def macro_f1(y: np.ndarray, calls: np.ndarray, mask: np.ndarray, n_classes: int) -> float:
+    return float(f1_score(y[mask], calls[mask], labels=range(n_classes), average="macro", zero_division=0))
+
+
+def one_seed(folder: Path, search: str, grid: list[float], threads: int) -> dict:
+    split = pd.read_parquet(folder / "split.parquet")
+    leak = pd.read_csv(folder / "split.leakage.tsv", sep="\t").set_index("id").max_identity
+    parts = {p: split[split.split == p] for p in ("train", "valid", "test")}
+    labels = sorted(parts["train"].label.unique())
+    index = {label: i for i, label in enumerate(labels)}
+    params = {**dataclasses.asdict(SimilarityParams()), "search": search, "threads": threads}
+    spec = ModelSpec(family="similarity", alphabet=DNA, task="multiclass", labels=labels, params=params)
+    train = TrainData(list(parts["train"].sequence), parts["train"].label.map(index).to_numpy())
+    model = Similarity.unfitted(spec, train)
+    x_train, evidence = model.training_design()
+    c = len(labels)
+    out = {"classes": labels, "grid": {}}
+    held_out = {}
+    for p in ("valid", "test"):
+        x = model.design(list(parts[p].sequence))  # (N, 3C + 1)
+        y = parts[p].label.map(index).to_numpy()
+        low = leak.reindex(parts[p].id).fillna(0).to_numpy() < LOW_IDENTITY
+        nearest = x[:, 2 * c:3 * c]
+        best_hit = np.where(nearest.any(axis=1), nearest.argmax(axis=1), index[NON])
+        held_out[p] = (x, y, low)
+        out[f"besthit_{p}"] = [macro_f1(y, best_hit, np.ones_like(low), c), macro_f1(y, best_hit, low, c)]
+    for value in grid:
+        spec.params["c"] = value
+        coef, intercept = fit_logreg(x_train, train, spec, seed=0, balanced_rows=evidence)
+        row = {}
+        for p, (x, y, low) in held_out.items():
+            calls = np.asarray(x @ coef.T + intercept).argmax(axis=1)
+            row[p] = [macro_f1(y, calls, np.ones_like(low), c), macro_f1(y, calls, low, c)]
+        out["grid"][str(value)] = row
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--splits", type=Path, required=True, help="arg_classes.py's --outdir")
+    ap.add_argument("--search", default="blastx", help="similarity --search")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--grid", type=float, nargs="+", default=[0.03, 0.1, 0.3, 1.0, 3.0])
+    ap.add_argument("--threads", type=int, default=2, help="BLAST threads")
+    args = ap.parse_args()
+    missing = [s for s in args.seeds if not (args.splits / f"s{s}" / "split.parquet").exists()]
+    if missing:
+        print(f"skipped: no split for seeds {missing} under {args.splits} (run benchmarks/arg_classes.py)")
+        return 0
+    t0 = time.time()
+    runs = {}
+    for seed in args.seeds:
+        runs[seed] = one_seed(args.splits / f"s{seed}", args.search, args.grid, args.threads)
+        print(f"[{time.time() - t0:.0f} s] seed {seed}", flush=True)
+
+    def mean(key: str) -> str:
+        vals = np.array([key_of(runs[s], key) for s in args.seeds])  # (seeds, 2)
+        return " / ".join(f"{v:.3f}" for v in vals.mean(axis=0))
+
+    def key_of(run: dict, key: str) -> list[float]:
+        head, part = key.rsplit(":", 1)
+        return run[f"besthit_{part}"] if head == "besthit" else run["grid"][head][part]
+
+    print(f"\n`similarity --search {args.search}`, seeds {args.seeds}: macro-F1 all / < 80% identity, "
+          "mean over seeds\n")
+    print("| head | valid | test |\n|---|---|---|")
+    print(f"| best hit ({args.search}) | {mean('besthit:valid')} | {mean('besthit:test')} |")
+    for value in args.grid:
+        print(f"| C = {value:g} | {mean(f'{value}:valid')} | {mean(f'{value}:test')} |")
+    print(f"\nTotal {time.time() - t0:.0f} s.")
+    (args.splits / f"head_grid_{args.search}.json").write_text(json.dumps(
+        {"search": args.search, "seeds": args.seeds, "runs": runs}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
