@@ -30,7 +30,10 @@ seqclass split --dataset "$OUT/dataset.parquet" --min-class-clusters 5 --threads
     --out "$OUT/split.parquet"
 seqclass chunk --dataset "$OUT/split.parquet" --window 1024 --stride 512 --out "$OUT/long.parquet"
 seqclass chunk --dataset "$OUT/split.parquet" --window 100 --out "$OUT/short.parquet"
-seqclass train --dataset "$OUT/long.parquet" --model similarity --threads "$THREADS" --out "$OUT/arg_long"
+# BLAST at the protein level: each window in six frames against the training windows translated
+# in their coding frame; --c 0.1 keeps the best hit's class unless the scores say better
+seqclass train --dataset "$OUT/long.parquet" --model similarity --search blastx --c 0.1 \
+    --threads "$THREADS" --out "$OUT/arg_long"
 # reads come from either strand: a k-mer and its reverse complement count as one
 seqclass train --dataset "$OUT/short.parquet" --model kmer-logreg --k 8 --canonical --out "$OUT/arg_short"
 # genes scored whole (windows aggregated as predict does); the short model on single reads
