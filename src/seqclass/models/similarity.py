@@ -23,7 +23,8 @@ most such rows belong to (the negatives) rather than by a small class that happe
 members without a hit outside their own cluster.
 
 Training rows get their features from a search of the training set against itself. A row's
-own hit is left out, and so is every hit at --holdout-identity or more, so that training
+own hit is left out, and so is every hit at --holdout-identity or more (identity as the search
+reports it: of amino acids for blastx and tblastx), so that training
 features look like those of a new gene from a homology split at that identity rather than
 like near-copies (which would teach the head that only a near-perfect hit means anything).
 
@@ -192,7 +193,7 @@ class Similarity(Classifier):
     def _check(spec: ModelSpec) -> None:
         p = spec.params
         needs = SEARCHES[program(spec)][1]
-        if needs is not None and spec.alphabet != needs:
+        if spec.alphabet != needs:
             raise ValueError(f"--search {program(spec)} needs {'DNA' if needs == DNA else 'protein'} "
                              f"sequences, not {spec.alphabet}")
         if p["max_hits"] < 1 or p["threads"] < 1:
