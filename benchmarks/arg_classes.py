@@ -1,6 +1,6 @@
 """ARG drug class of whole genes: k-mer baseline vs BLAST-similarity models vs BLAST best hit.
 
-    python benchmarks/arg_classes.py --outdir /tmp/arg_classes            # ~2 h on 2 cores
+    python benchmarks/arg_classes.py --outdir /tmp/arg_classes            # ~1.5 h on 2 cores
     python benchmarks/arg_classes.py --outdir /tmp/ac --seeds 0 --figure docs/figures/arg_classes.png
 
 Data (../shared/data, or --data): arg/argannot.fasta (ARG-ANNOT via ABRicate; the one gene of
