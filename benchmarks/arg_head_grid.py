@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import sys
 import time
@@ -37,11 +38,19 @@ NON = "non_resistant"
 LOW_IDENTITY = 0.8
 
 
-def macro_f1(y: np.ndarray, calls: np.ndarray, mask: np.ndarray, n_classes: int) -> float:
-    return float(f1_score(y[mask], calls[mask], labels=range(n_classes), average="macro", zero_division=0))
+def all_and_low(y: np.ndarray, calls: np.ndarray, low: np.ndarray, n_classes: int) -> list[float]:
+    """Macro-F1 on every gene and on the genes below the identity cut-off."""
+    return [float(f1_score(y[mask], calls[mask], labels=range(n_classes), average="macro", zero_division=0))
+            for mask in (np.ones_like(low), low)]
+
+
+def head_calls(coef: np.ndarray, intercept: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The logistic head's class per row, as Similarity.logits computes it.  # (N,)"""
+    return np.asarray(x @ coef.T + intercept).argmax(axis=1)
 
 
 def one_seed(folder: Path, search: str, grid: list[float], threads: int) -> dict:
+    """{"classes": [...], "heads": {head name: {"valid" | "test": [macro-F1 all, < 80%]}}}"""
     split = pd.read_parquet(folder / "split.parquet")
     leak = pd.read_csv(folder / "split.leakage.tsv", sep="\t").set_index("id").max_identity
     parts = {p: split[split.split == p] for p in ("train", "valid", "test")}
@@ -53,25 +62,26 @@ def one_seed(folder: Path, search: str, grid: list[float], threads: int) -> dict
     model = Similarity.unfitted(spec, train)
     x_train, evidence = model.training_design()
     c = len(labels)
-    out = {"classes": labels, "grid": {}}
     held_out = {}
     for p in ("valid", "test"):
         x = model.design(list(parts[p].sequence))  # (N, 3C + 1)
-        y = parts[p].label.map(index).to_numpy()
         low = leak.reindex(parts[p].id).fillna(0).to_numpy() < LOW_IDENTITY
-        nearest = x[:, 2 * c:3 * c]
-        best_hit = np.where(nearest.any(axis=1), nearest.argmax(axis=1), index[NON])
-        held_out[p] = (x, y, low)
-        out[f"besthit_{p}"] = [macro_f1(y, best_hit, np.ones_like(low), c), macro_f1(y, best_hit, low, c)]
+        held_out[p] = (x, parts[p].label.map(index).to_numpy(), low)
+
+    def scores(calls_of) -> dict[str, list[float]]:
+        """calls_of: features (N, F) → class indices (N,)"""
+        return {p: all_and_low(y, calls_of(x), low, c) for p, (x, y, low) in held_out.items()}
+
+    def best_hit(x: np.ndarray) -> np.ndarray:
+        nearest = x[:, 2 * c:3 * c]  # (N, C): the classes of the top-scoring hit
+        return np.where(nearest.any(axis=1), nearest.argmax(axis=1), index[NON])
+
+    heads = {f"best hit ({search})": scores(best_hit)}
     for value in grid:
         spec.params["c"] = value
         coef, intercept = fit_logreg(x_train, train, spec, seed=0, balanced_rows=evidence)
-        row = {}
-        for p, (x, y, low) in held_out.items():
-            calls = np.asarray(x @ coef.T + intercept).argmax(axis=1)
-            row[p] = [macro_f1(y, calls, np.ones_like(low), c), macro_f1(y, calls, low, c)]
-        out["grid"][str(value)] = row
-    return out
+        heads[f"C = {value:g}"] = scores(functools.partial(head_calls, coef, intercept))
+    return {"classes": labels, "heads": heads}
 
 
 def main() -> int:
@@ -92,20 +102,12 @@ def main() -> int:
         runs[seed] = one_seed(args.splits / f"s{seed}", args.search, args.grid, args.threads)
         print(f"[{time.time() - t0:.0f} s] seed {seed}", flush=True)
 
-    def mean(key: str) -> str:
-        vals = np.array([key_of(runs[s], key) for s in args.seeds])  # (seeds, 2)
-        return " / ".join(f"{v:.3f}" for v in vals.mean(axis=0))
-
-    def key_of(run: dict, key: str) -> list[float]:
-        head, part = key.rsplit(":", 1)
-        return run[f"besthit_{part}"] if head == "besthit" else run["grid"][head][part]
-
     print(f"\n`similarity --search {args.search}`, seeds {args.seeds}: macro-F1 all / < 80% identity, "
           "mean over seeds\n")
     print("| head | valid | test |\n|---|---|---|")
-    print(f"| best hit ({args.search}) | {mean('besthit:valid')} | {mean('besthit:test')} |")
-    for value in args.grid:
-        print(f"| C = {value:g} | {mean(f'{value}:valid')} | {mean(f'{value}:test')} |")
+    for head in runs[args.seeds[0]]["heads"]:
+        cells = [np.mean([runs[s]["heads"][head][p] for s in args.seeds], axis=0) for p in ("valid", "test")]
+        print(f"| {head} | " + " | ".join(" / ".join(f"{v:.3f}" for v in cell) for cell in cells) + " |")
     print(f"\nTotal {time.time() - t0:.0f} s.")
     (args.splits / f"head_grid_{args.search}.json").write_text(json.dumps(
         {"search": args.search, "seeds": args.seeds, "runs": runs}, indent=2) + "\n")
