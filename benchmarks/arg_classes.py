@@ -50,7 +50,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from sklearn.metrics import f1_score
 
-from seqclass.sequence.translation import most_open_frame
+from seqclass.sequence.translation import coding_protein
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from arg_track import multiclass_argannot  # noqa: E402
@@ -76,10 +76,10 @@ SEARCHES = {"blastn": (("-task", "blastn"), "nucl"), "blastx": ((), "prot")}
 
 def write_fasta(frame: pd.DataFrame, path: Path, protein: bool = False) -> None:
     """Rows as FASTA named r<row number> (BLAST rewrites some original ids); with protein, each
-    translated in its most open frame, as similarity --search blastx builds its database."""
+    as its coding protein, as similarity --search blastx builds its database."""
     with open(path, "w") as fh:
         for i, seq in zip(frame.index, frame.sequence):
-            fh.write(f">r{i}\n{most_open_frame(seq)[1].removesuffix('*') if protein else seq}\n")
+            fh.write(f">r{i}\n{coding_protein(seq) if protein else seq}\n")
 
 
 def best_hit(run: Runner, split: pd.DataFrame, tag: str, threads: int,

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from seqclass.sequence.alphabet import reverse_complement
-from seqclass.sequence.translation import FRAMES, most_open_frame, translate
+from seqclass.sequence.translation import FRAMES, coding_protein, most_open_frame, translate
 
 
 def test_standard_code_frames_and_ambiguity():
@@ -34,6 +34,7 @@ def test_most_open_frame_finds_the_coding_frame_on_either_strand():
     gene = "ATG" + "".join(rng.choice(sense) for _ in range(120)) + "TAA"  # no stop but the last
     frame, protein = most_open_frame(gene)
     assert frame == 1 and protein.endswith("*") and protein[:-1].count("*") == 0
+    assert coding_protein(gene) == protein[:-1] == coding_protein(reverse_complement(gene))
     assert most_open_frame(reverse_complement(gene))[0] == -1
     assert most_open_frame("C" + gene)[0] == 2
     assert set(FRAMES) == {1, 2, 3, -1, -2, -3}

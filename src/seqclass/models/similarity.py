@@ -56,7 +56,7 @@ from seqclass.models.kmer_logreg import tfidf
 from seqclass.models.linear import fit_logreg
 from seqclass.sequence.alphabet import DNA, PROTEIN
 from seqclass.sequence.kmers import check_k, count_matrix
-from seqclass.sequence.translation import most_open_frame
+from seqclass.sequence.translation import coding_protein
 
 # program → (database type, query alphabet); auto is blastn or blastp by the data's alphabet
 SEARCHES = {"auto": (None, None), "blastn": ("nucl", DNA), "blastp": ("prot", PROTEIN),
@@ -119,7 +119,7 @@ class Reference:
         weakref.finalize(self, self._tmp.cleanup)
         if program(spec) == "blastx":
             # "X" stands in for a sequence too short to hold a codon: BLAST refuses empty records
-            sequences = [most_open_frame(s)[1].removesuffix("*") or "X" for s in sequences]
+            sequences = [coding_protein(s) or "X" for s in sequences]
         _write_fasta(self.folder / "reference.fa", sequences)
         dbtype = SEARCHES[program(spec)][0]
         _run(["makeblastdb", "-in", str(self.folder / "reference.fa"), "-dbtype", dbtype,

@@ -39,3 +39,9 @@ def most_open_frame(seq: str) -> tuple[int, str]:
     to the earlier frame in FRAMES, so a complete coding sequence given 5'→3' gets +1."""
     proteins = [(frame, translate(seq, frame)) for frame in FRAMES]
     return min(proteins, key=lambda fp: fp[1][:-1].count("*"))
+
+
+def coding_protein(seq: str) -> str:
+    """The protein of the most open frame without its final stop: a gene's product, for a gene or
+    a window of one."""
+    return most_open_frame(seq)[1].removesuffix("*")
