@@ -52,18 +52,25 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train import (  # noqa: E402  (benchmarks/train.py: data, checkpoints, FLOPs, launcher)
     FAMILIES,
+    NT,
     PEAK_FLOPS,
     STRIDE,
     TRANSFORMERS,
     WINDOW,
+    add_nt_flags,
     add_threads_flag,
     chosen_families,
+    finish,
     fmt,
     forward_flops,
+    full_width,
     genes,
     human,
     machine,
     make_spec,
+    nt_checkpoint,
+    pad_to_width,
+    print_shapes,
     reads,
     run_in_workdir,
     run_worker,
@@ -72,10 +79,10 @@ from train import (  # noqa: E402  (benchmarks/train.py: data, checkpoints, FLOP
     tiny_checkpoint,
     transformer_shape,
     windows,
+    with_nt,
 )
 
 SCRIPT = Path(__file__).resolve()
-NT = "nt-v2-100m"
 
 
 # --- worker: one family in this process -------------------------------------------------------
@@ -86,14 +93,9 @@ def build_model(name: str, config: dict):
     from seqclass.models.base import TrainData
 
     if name == NT:
-        import transformers
-
         from seqclass.models.hf import HfClassifier
 
-        directory = tiny_checkpoint(Path(config["workdir"]) / "nt-v2-100m", nt_v2_100m=True)
-        cls_model = transformers.EsmForSequenceClassification.from_pretrained(
-            str(directory), num_labels=2, local_files_only=True, use_safetensors=True)
-        cls_model.save_pretrained(str(directory))
+        directory = nt_checkpoint(Path(config["workdir"]))
         spec = make_spec("hf", {**config, "batch_size": config["nt_batch_size"]},
                          pretrained=str(directory), hf_input="raw")
         return HfClassifier.from_bundle(spec, {}, directory)
@@ -112,37 +114,20 @@ class NaiveMode:
         self.model = model
 
     def __enter__(self):
-        from seqclass.sequence.encoding import PAD
-
         m = self.model
         self.precision = m.spec.params.get("precision")
         if self.precision is not None:
             m.spec.params["precision"] = "fp32"
         if hasattr(m, "codec"):  # hf, hf-embed: input_ids and attention_mask
             codec = m.codec
-            self.undo = lambda: delattr(codec, "collate")
-            width = codec.max_tokens + len(codec.prefix) + len(codec.suffix)
             base = codec.collate
-
-            def padded(arrays):
-                ids, mask = base(arrays)
-                out_ids = np.full((len(ids), width), codec.pad_id, dtype=np.int64)
-                out_mask = np.zeros((len(ids), width), dtype=np.int64)
-                out_ids[:, :ids.shape[1]], out_mask[:, :ids.shape[1]] = ids, mask
-                return out_ids, out_mask
-
-            codec.collate = padded
+            width, pad_values = full_width(m, m.spec)
+            codec.collate = lambda arrays: pad_to_width(base(arrays), width, pad_values)
+            self.undo = lambda: delattr(codec, "collate")
         elif hasattr(m, "net"):  # deep families: tokens and lengths
-            width = m.max_tokens(m.spec)
             base = type(m).collate
-
-            def padded_tokens(spec, arrays):
-                tokens, lengths = base(spec, arrays)
-                out = np.full((len(tokens), max(width, tokens.shape[1])), PAD, dtype=np.int64)
-                out[:, :tokens.shape[1]] = tokens
-                return out, lengths
-
-            m.collate = padded_tokens
+            width, pad_values = full_width(m, m.spec)
+            m.collate = lambda spec, arrays: pad_to_width(base(spec, arrays), width, pad_values)
             self.undo = lambda: delattr(m, "collate")
         else:
             self.undo = lambda: None
@@ -253,8 +238,6 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--families", default=",".join(FAMILIES), help="comma-separated (default: all)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    ap.add_argument("--nt-v2-100m", action="store_true",
-                    help="also score a random model of Nucleotide Transformer v2 100M size (GPU)")
     ap.add_argument("--genes", type=int, default=60, help="test genes (300-3000 nt)")
     ap.add_argument("--reads", type=int, default=2000, help="test reads")
     ap.add_argument("--read-length", type=int, default=100)
@@ -264,8 +247,7 @@ def main() -> None:
     ap.add_argument("--train-steps", type=int, default=2, help="optimizer steps of the deep families")
     ap.add_argument("--batch-size", type=int, default=16,
                     help="training batch; seqclass scores 2x this many windows per batch")
-    ap.add_argument("--nt-batch-size", type=int, default=128,
-                    help="--nt-v2-100m: seqclass scores 2x this many windows per batch")
+    add_nt_flags(ap, "--nt-v2-100m: seqclass scores 2x this many windows per batch", 128)
     ap.add_argument("--seed", type=int, default=0)
     add_threads_flag(ap)
     ap.add_argument("--workdir", type=Path, help="keep intermediate files here (default: a temp dir)")
@@ -278,13 +260,7 @@ def main() -> None:
     if args.worker:
         args.result.write_text(json.dumps(worker(args.worker, json.loads(args.config))) + "\n")
         return
-    families = chosen_families(args)
-    if args.nt_v2_100m:
-        families.append(NT)
-        if args.device != "cuda":
-            print("warning: --nt-v2-100m is meant for --device cuda; on CPU it takes minutes",
-                  file=sys.stderr)
-    run_in_workdir(args, "bench-predict-", run, families)
+    run_in_workdir(args, "bench-predict-", run, with_nt(args, chosen_families(args)))
 
 
 def run(args: argparse.Namespace, families: list[str], work: Path) -> None:
@@ -334,24 +310,11 @@ def run(args: argparse.Namespace, families: list[str], work: Path) -> None:
           f"{args.naive_seconds:g} s. ratio = seqclass/naive sequences/s.\n|dlogit| = largest difference "
           "between the two ways' logits. RSS = peak of the family's process, training included.")
     print()
-    for r in results:
-        if r.get("shape"):
-            sh = r["shape"]
-            print(f"{r['family']}: {sh['params'] / 1e6:.2f} M parameters "
-                  f"({sh['non_embedding_params'] / 1e6:.2f} M without embeddings), "
-                  f"{sh['layers']} layers of width {sh['width']}")
+    print_shapes(results)
     for r in results:
         print(f"seqclass/naive ratio {r['family']}: genes {r['sets']['genes']['ratio']:.1f}x, "
               f"reads {r['sets']['reads']['ratio']:.1f}x")
-    load = os.getloadavg()
-    print(f"(benchmark took {time.perf_counter() - t_start:.0f} s; load average at the start "
-          f"{load_start[0]:.1f}, at the end {load[0]:.1f} on {os.cpu_count()} CPUs)", file=sys.stderr)
-    if args.json:
-        doc = {"config": config, "machine": results[0]["machine"] if results else {},
-               "load_average": {"start": load_start[0], "end": load[0]},
-               "results": [{k: v for k, v in r.items() if k != "machine"} for r in results]}
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(doc, indent=2) + "\n")
+    finish(args, config, results, t_start, load_start)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,8 @@ import numpy as np
 SCRIPT = Path(__file__).resolve()
 FAMILIES = ("kmer-logreg", "gc-logreg", "cnn", "bilstm", "embedding-bag", "transformer", "awd-lstm",
             "hf", "hf-embed")
-TRANSFORMERS = ("transformer", "hf", "hf-embed", "nt-v2-100m")
+NT = "nt-v2-100m"  # --nt-v2-100m: an `hf` model of Nucleotide Transformer v2 100M size
+TRANSFORMERS = ("transformer", "hf", "hf-embed", NT)
 PEAK_FLOPS = 989e12  # H100 SXM dense bf16
 WINDOW, STRIDE = 1024, 512
 
@@ -175,6 +176,75 @@ def tiny_checkpoint(directory: Path, nt_v2_100m: bool = False) -> Path:
     return directory
 
 
+def pad_to_width(batch: tuple[np.ndarray, ...], width: int, pad_values: tuple[int, ...]) -> tuple:
+    """A collated batch with its first len(pad_values) arrays, (B, L), padded to (B, width).
+
+    The naive baselines' input: every sequence at the model's full width, as a loop that pads
+    to the maximum length computes it. hf batches are (input_ids, attention_mask), padded with
+    the tokenizer's pad id and 0; the other deep families' (tokens, lengths), tokens with PAD.
+    """
+    out = list(batch)
+    for i, value in enumerate(pad_values):
+        a = out[i]
+        if a.shape[1] < width:
+            wide = np.full((len(a), width), value, dtype=a.dtype)
+            wide[:, :a.shape[1]] = a
+            out[i] = wide
+    return tuple(out)
+
+
+def full_width(family, spec) -> tuple[int, tuple[int, ...]]:
+    """(width, pad values) of pad_to_width for a family (or an hf model: anything with a codec)."""
+    from seqclass.sequence.encoding import PAD
+
+    codec = getattr(family, "codec", None)
+    if codec is not None:
+        return codec.max_tokens + len(codec.prefix) + len(codec.suffix), (codec.pad_id, 0)
+    return family.max_tokens(spec), (PAD,)
+
+
+class FullWidthFamily:
+    """A deep family as train.loop sees it, whose batches are padded to the full width."""
+
+    def __init__(self, family, spec):
+        self.family = family
+        self.width, self.pad_values = full_width(family, spec)
+
+    def __getattr__(self, name: str):
+        return getattr(self.family, name)
+
+    def collate(self, spec, arrays: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+        return pad_to_width(self.family.collate(spec, arrays), self.width, self.pad_values)
+
+
+def nt_checkpoint(work: Path) -> Path:
+    """The NT-v2-100M-sized checkpoint of --nt-v2-100m, with a sequence-classification head."""
+    import transformers
+
+    directory = tiny_checkpoint(work / NT, nt_v2_100m=True)
+    model = transformers.EsmForSequenceClassification.from_pretrained(
+        str(directory), num_labels=2, local_files_only=True, use_safetensors=True)
+    model.save_pretrained(str(directory))
+    return directory
+
+
+def add_nt_flags(ap: argparse.ArgumentParser, batch_help: str, batch_size: int) -> None:
+    ap.add_argument("--nt-v2-100m", action="store_true",
+                    help="add an `hf` model of Nucleotide Transformer v2 100M size (random weights; "
+                    "meant for --device cuda)")
+    ap.add_argument("--nt-batch-size", type=int, default=batch_size, help=batch_help)
+
+
+def with_nt(args: argparse.Namespace, families: list[str]) -> list[str]:
+    """The families, plus NT under --nt-v2-100m (with a warning on CPU)."""
+    if not args.nt_v2_100m:
+        return families
+    if args.device != "cuda":
+        print("warning: --nt-v2-100m is meant for --device cuda; on CPU it takes minutes",
+              file=sys.stderr)
+    return [*families, NT]
+
+
 def make_spec(name: str, config: dict, **extra):
     """A ModelSpec with the family's CLI defaults, the small sizes above and the run's device."""
     import dataclasses
@@ -249,26 +319,11 @@ def machine(device: str) -> dict:
 
 # --- worker: one family in this process -------------------------------------------------------
 
-def worker(name: str, config: dict) -> dict:
-    import torch
+def timed_fit(cls, spec, train, config: dict, warmup_steps: int, naive: bool = False):
+    """Fit, timing each optimizer step; (model, timed steps, transformer shape, fit seconds).
 
-    from seqclass.models import family
-    from seqclass.models.base import TrainData
+    naive: every batch padded to the model's full width (see FullWidthFamily)."""
     from seqclass.train import loop
-
-    set_threads(config)
-    t0 = time.perf_counter()
-    records = genes(config["genes"], config["seed"])
-    seqs, ys = windows(records)
-    train = TrainData(seqs, ys)
-    cls = family(name)
-    extra = {}
-    if "max_steps" in cls.Params.__dataclass_fields__ and name != "hf-embed":
-        extra = {"max_steps": config["warmup_steps"] + config["steps"], "eval_every": 0,
-                 "patience": 0}
-    spec = make_spec(name, config, **extra)
-    if config["device"] == "cuda":
-        torch.cuda.reset_peak_memory_stats()
 
     steps: list[dict] = []
     shape_box: dict = {}
@@ -277,6 +332,8 @@ def worker(name: str, config: dict) -> dict:
     def timed_step(self, micro, epoch, group):
         if not shape_box:
             shape_box["shape"] = transformer_shape(self.net)
+            if naive:
+                self.family = FullWidthFamily(self.family, self.spec)
         sync(config["device"])
         t = time.perf_counter()
         original(self, micro, epoch, group)
@@ -287,23 +344,61 @@ def worker(name: str, config: dict) -> dict:
                       "nt": int(sum(min(len(self.sequences[i]), self.p["max_len"] or 10**12) for i in idx))})
 
     loop.Trainer.train_step = timed_step
-    sync(config["device"])
-    t = time.perf_counter()
-    model = cls.fit(spec, train, None, config["seed"])
-    sync(config["device"])
-    fit_s = time.perf_counter() - t
+    try:
+        sync(config["device"])
+        t = time.perf_counter()
+        model = cls.fit(spec, train, None, config["seed"])
+        sync(config["device"])
+    finally:
+        loop.Trainer.train_step = original
+    return model, steps[warmup_steps:], shape_box.get("shape"), time.perf_counter() - t
 
+
+def step_rates(steps: list[dict], shape: dict | None, factor: int, device: str) -> dict:
+    """Rates over timed steps; FLOP/s and MFU (CUDA) of the real tokens for transformers."""
+    secs = sum(s["s"] for s in steps)
+    tokens = [t for s in steps for t in s["tokens"]]
+    out = {"steps": len(steps), "step_s": secs, "steps_per_s": len(steps) / secs,
+           "seqs_per_s": sum(s["rows"] for s in steps) / secs, "tokens_per_s": sum(tokens) / secs,
+           "nt_per_s": sum(s["nt"] for s in steps) / secs, "tokens_per_seq": float(np.mean(tokens))}
+    if shape is not None:
+        out["flops_per_s"] = factor * forward_flops(shape, tokens) / secs
+        out["mfu"] = out["flops_per_s"] / PEAK_FLOPS if device == "cuda" else None
+    return out
+
+
+def worker(name: str, config: dict) -> dict:
+    import torch
+
+    from seqclass.models import family
+    from seqclass.models.base import TrainData
+
+    set_threads(config)
+    device = config["device"]
+    t0 = time.perf_counter()
+    records = genes(config["genes"], config["seed"])
+    seqs, ys = windows(records)
+    train = TrainData(seqs, ys)
+    base = "hf" if name == NT else name
+    cls = family(base)
+    deep = "max_steps" in cls.Params.__dataclass_fields__ and base != "hf-embed"
+    fixed = {"pretrained": config["nt_checkpoint"], "hf_input": "raw"} if name == NT else {}
+
+    def spec_for(steps: int, batch_size: int, **extra):
+        loop_params = {"max_steps": steps, "eval_every": 0, "patience": 0} if deep else {}
+        return make_spec(base, {**config, "batch_size": batch_size}, **fixed, **loop_params, **extra)
+
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    spec = spec_for(config["warmup_steps"] + config["steps"],
+                    config["nt_batch_size"] if name == NT else config["batch_size"])
+    model, steps, shape, fit_s = timed_fit(cls, spec, train, config, config["warmup_steps"])
     result = {"family": name, "windows": len(seqs), "nt": int(sum(len(s) for s in seqs)),
-              "fit_s": fit_s, "setup_s": t - t0, "params": spec.params}
+              "fit_s": fit_s, "setup_s": time.perf_counter() - t0 - fit_s, "params": spec.params}
+    transformer = name in TRANSFORMERS
+    factor = 1 if base == "hf-embed" else 3  # a frozen encoder runs forward only
     if steps:
-        timed = steps[config["warmup_steps"]:]
-        secs = sum(s["s"] for s in timed)
-        tokens = [t for s in timed for t in s["tokens"]]
-        result.update(kind="steps", steps=len(timed), step_s=secs, steps_per_s=len(timed) / secs,
-                      seqs_per_s=sum(s["rows"] for s in timed) / secs, tokens_per_s=len(tokens) and
-                      sum(tokens) / secs, nt_per_s=sum(s["nt"] for s in timed) / secs,
-                      tokens_per_seq=float(np.mean(tokens)))
-        shape = shape_box.get("shape")
+        result.update(kind="steps", **step_rates(steps, shape if transformer else None, factor, device))
     else:
         result.update(kind="fit", seqs_per_s=len(seqs) / fit_s, nt_per_s=result["nt"] / fit_s,
                       steps=None, steps_per_s=None)
@@ -311,22 +406,29 @@ def worker(name: str, config: dict) -> dict:
         if hasattr(model, "codec"):
             lengths = [len(a) for a in model.codec.encode(seqs)]
             result.update(tokens_per_s=sum(lengths) / fit_s, tokens_per_seq=float(np.mean(lengths)))
+            if transformer and shape is not None:
+                result["flops_per_s"] = factor * forward_flops(shape, lengths) / fit_s
+                result["mfu"] = result["flops_per_s"] / PEAK_FLOPS if device == "cuda" else None
         else:
             result.update(tokens_per_s=result["nt_per_s"], tokens_per_seq=result["nt"] / len(seqs))
-    if shape is not None and name in TRANSFORMERS:
-        factor = 1 if name == "hf-embed" else 3  # frozen encoder: forward only
-        if steps:
-            timed_tokens = [t for s in steps[config["warmup_steps"]:] for t in s["tokens"]]
-            flops = factor * forward_flops(shape, timed_tokens)
-            secs = result["step_s"]
-        else:
-            flops = factor * forward_flops(shape, [len(a) for a in model.codec.encode(seqs)])
-            secs = fit_s
-        result.update(shape=shape, flops=flops, flops_per_s=flops / secs,
-                      mfu=flops / secs / PEAK_FLOPS if config["device"] == "cuda" else None)
-    if config["device"] == "cuda":
+    if transformer and shape is not None:
+        result["shape"] = shape
+    if device == "cuda":
         result["cuda_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
-    result["machine"] = machine(config["device"])
+
+    if steps and config["naive_steps"] > 0:
+        # the naive way, as the NucArg app trains: one sequence per step, padded to the full
+        # width, fp32; the same network, data and optimizer
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        naive_spec = spec_for(1 + config["naive_steps"], 1, grad_accum=1, precision="fp32")
+        _, naive_steps, _, _ = timed_fit(cls, naive_spec, train, config, 1, naive=True)
+        naive = step_rates(naive_steps, shape if transformer else None, factor, device)
+        if device == "cuda":
+            naive["cuda_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
+        result["naive"] = naive
+        result["ratio"] = result["seqs_per_s"] / naive["seqs_per_s"]
+    result["machine"] = machine(device)
     return result
 
 
@@ -353,6 +455,10 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=4, help="timed optimizer steps per deep family")
     ap.add_argument("--warmup-steps", type=int, default=1, help="untimed steps before them")
     ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--naive-steps", type=int, default=8,
+                    help="timed steps of the naive way (batch 1, full width, fp32; after one "
+                    "untimed step); 0: skip it")
+    add_nt_flags(ap, "--nt-v2-100m: sequences per training step", 64)
     ap.add_argument("--seed", type=int, default=0)
     add_threads_flag(ap)
     ap.add_argument("--workdir", type=Path, help="keep intermediate files here (default: a temp dir)")
@@ -365,20 +471,24 @@ def main() -> None:
     if args.worker:
         args.result.write_text(json.dumps(worker(args.worker, json.loads(args.config))) + "\n")
         return
-    run_in_workdir(args, "bench-train-", run, chosen_families(args))
+    run_in_workdir(args, "bench-train-", run, with_nt(args, chosen_families(args)))
 
 
 def run(args: argparse.Namespace, families: list[str], work: Path) -> None:
     t_start, load_start = time.perf_counter(), os.getloadavg()
     config = {"device": args.device, "genes": args.genes, "steps": args.steps,
-              "warmup_steps": args.warmup_steps, "batch_size": args.batch_size, "seed": args.seed,
+              "warmup_steps": args.warmup_steps, "batch_size": args.batch_size,
+              "naive_steps": args.naive_steps, "nt_batch_size": args.nt_batch_size, "seed": args.seed,
               "threads": args.threads}
     if {"hf", "hf-embed"} & set(families):
         config["checkpoint"] = str(tiny_checkpoint(work / "tiny-esm"))
+    if NT in families:
+        config["nt_checkpoint"] = str(nt_checkpoint(work))
     seqs, _ = windows(genes(args.genes, args.seed))
     print(f"data: {args.genes} synthetic genes (300-3000 nt, seed {args.seed}) -> {len(seqs)} windows "
           f"of <= {WINDOW} nt (stride {STRIDE}), {sum(map(len, seqs)) / 1e6:.2f} Mnt; device {args.device}; "
-          f"batch {args.batch_size}, {args.warmup_steps} warm-up + {args.steps} timed steps; "
+          f"batch {args.batch_size} ({NT}: {args.nt_batch_size}), {args.warmup_steps} warm-up + "
+          f"{args.steps} timed steps; naive: batch 1, {args.naive_steps} timed steps; "
           f"threads {args.threads or 'PyTorch default'}")
     results = []
     for name in families:
@@ -387,25 +497,55 @@ def run(args: argparse.Namespace, families: list[str], work: Path) -> None:
         print(f"  {name}: {r['process_wall_s']:.1f} s, peak RSS {r['rss_mib']:.0f} MiB", file=sys.stderr)
 
     print()
-    head = (f"{'family':<14} {'timed':<9} {'steps/s':>8} {'seq/s':>9} {'tokens/s':>10} {'nt/s':>10} "
-            f"{'tok/seq':>7} {'FLOP/s':>8} {'MFU':>6} {'peak RSS MiB':>12} {'process s':>9}")
-    if args.device == "cuda":
+    cuda = args.device == "cuda"
+    head = (f"{'family':<14} {'way':<8} {'timed':<9} {'steps/s':>8} {'seq/s':>9} {'tokens/s':>10} "
+            f"{'nt/s':>10} {'tok/seq':>7} {'FLOP/s':>8} {'MFU %':>6} {'ratio':>7} {'RSS MiB':>7} "
+            f"{'process s':>9}")
+    if cuda:
         head += f" {'CUDA MiB':>9}"
     print(head)
     print("-" * len(head))
     for r in results:
-        timed = f"{r['steps']} steps" if r["kind"] == "steps" else "fit"
-        line = (f"{r['family']:<14} {timed:<9} {fmt(r['steps_per_s'], '.2f'):>8} {fmt(r['seqs_per_s']):>9} "
-                f"{human(r['tokens_per_s']):>10} {human(r['nt_per_s']):>10} {r['tokens_per_seq']:7.0f} "
-                f"{human(r.get('flops_per_s')):>8} {fmt(r.get('mfu') and 100 * r['mfu'], '.2f'):>6} "
-                f"{r['rss_mib']:12.0f} {r['process_wall_s']:9.1f}")
-        if args.device == "cuda":
-            line += f" {r['cuda_peak_mib']:9.0f}"
-        print(line)
-    print("timed: deep families over the timed optimizer steps (forward, backward, AdamW); 'fit' = the "
-          "whole fit\n(kmer-logreg, gc-logreg; hf-embed: frozen embeddings + logistic regression). "
-          "FLOP/s: transformer families,\n3 x forward (forward only for hf-embed); MFU against 989 "
-          "TFLOP/s (H100 dense bf16), CUDA only.")
+        ways = [("seqclass", r)] + ([("naive", r["naive"])] if "naive" in r else [])
+        for way, w in ways:
+            first = way == "seqclass"
+            timed = f"{w['steps']} steps" if w.get("steps") else "fit"
+            line = (f"{r['family'] if first else '':<14} {way:<8} {timed:<9} "
+                    f"{fmt(w['steps_per_s'], '.2f'):>8} {fmt(w['seqs_per_s']):>9} "
+                    f"{human(w['tokens_per_s']):>10} {human(w['nt_per_s']):>10} {w['tokens_per_seq']:7.0f} "
+                    f"{human(w.get('flops_per_s')):>8} {fmt(w.get('mfu') and 100 * w['mfu'], '.2f'):>6} "
+                    f"{(format(r['ratio'], '6.1f') + 'x') if first and 'ratio' in r else '':>7} "
+                    f"{format(r['rss_mib'], '.0f') if first else '':>7} "
+                    f"{format(r['process_wall_s'], '.1f') if first else '':>9}")
+            if cuda:
+                line += f" {w['cuda_peak_mib']:9.0f}"
+            print(line)
+    print("seqclass: the timed optimizer steps (forward, backward, AdamW) of length-bucketed batches, "
+          "bf16 autocast\non CUDA; 'fit' = the whole fit (kmer-logreg, gc-logreg; hf-embed: frozen "
+          "embeddings + logistic\nregression). naive: one sequence per step, padded to the full width, "
+          "fp32. ratio = seqclass/naive\nsequences/s. FLOP/s: transformer families, real tokens, "
+          "3 x forward (forward only for hf-embed);\nMFU against 989 TFLOP/s (H100 dense bf16), CUDA only. "
+          "RSS = peak of the family's process.")
+    print()
+    print_shapes(results)
+    for r in results:
+        if "ratio" in r:
+            print(f"seqclass/naive training ratio {r['family']}: {r['ratio']:.1f}x")
+    finish(args, config, results, t_start, load_start)
+
+
+def print_shapes(results: list[dict]) -> None:
+    for r in results:
+        if r.get("shape"):
+            sh = r["shape"]
+            print(f"{r['family']}: {sh['params'] / 1e6:.2f} M parameters "
+                  f"({sh['non_embedding_params'] / 1e6:.2f} M without embeddings), "
+                  f"{sh['layers']} layers of width {sh['width']}")
+
+
+def finish(args: argparse.Namespace, config: dict, results: list[dict], t_start: float,
+           load_start: tuple[float, float, float]) -> None:
+    """The run's time and load on stderr; every number into --json."""
     load = os.getloadavg()
     print(f"(benchmark took {time.perf_counter() - t_start:.0f} s; load average at the start "
           f"{load_start[0]:.1f}, at the end {load[0]:.1f} on {os.cpu_count()} CPUs)", file=sys.stderr)

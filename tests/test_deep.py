@@ -328,6 +328,52 @@ def test_cnn_flatten_pooling_is_position_aware(pipeline, tmp_path):
 
 
 @needs_torch
+def test_bilstm_on_the_cpu_runs_each_sequence_alone():
+    """The CPU path (one LSTM call per distinct length) gives what a packed batch gives: each
+    sequence's outputs from its own tokens alone, zero after its end."""
+    import torch
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    from seqclass.models import family
+    from seqclass.models.base import ModelSpec
+
+    cls = family("bilstm")
+    params = {**dataclasses.asdict(cls.Params()), "embed_dim": 8, "lstm_hidden": 6,
+              "lstm_layers": 2, "token_k": 1}
+    net = cls.build(ModelSpec(family="bilstm", alphabet="dna", task="multiclass",
+                              labels=["a", "b"], params=params)).eval()
+    torch.manual_seed(0)
+    lengths = torch.tensor([7, 12, 3, 12, 7])
+    x = torch.randn(5, 12, 8)
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    expected, _ = pad_packed_sequence(net.lstm(packed)[0], batch_first=True, total_length=12)
+    with torch.no_grad():
+        got = net.recur(x, lengths)
+        torch.testing.assert_close(got, expected.detach(), rtol=1e-5, atol=1e-6)
+        assert not got[2, 3:].any()  # nothing after a sequence's end
+        torch.testing.assert_close(got[1:2], net.recur(x[1:2], lengths[1:2]), rtol=1e-5, atol=1e-6)
+
+
+@needs_torch
+def test_transformer_attention_dropout_is_its_own():
+    """--attention-dropout reaches the attention weights alone; models saved before the flag
+    existed rebuild with --dropout there, as they were trained."""
+    import dataclasses
+
+    from seqclass.models import family
+    from seqclass.models.base import ModelSpec
+
+    cls = family("transformer")
+    params = {**dataclasses.asdict(cls.Params()), "dropout": 0.3, "attention_dropout": 0.2}
+    spec = ModelSpec(family="transformer", alphabet="dna", task="multiclass", labels=["a", "b"],
+                     params=params)
+    layers = cls.build(spec).encoder.layers
+    assert [(layer.self_attn.dropout, layer.dropout1.p) for layer in layers] == [(0.2, 0.3)] * 2
+    del params["attention_dropout"]
+    assert cls.build(spec).encoder.layers[0].self_attn.dropout == 0.3
+
+
+@needs_torch
 def test_bad_deep_options_fail_cleanly(pipeline, tmp_path, capsys):
     cases = [(["--model", "cnn", "--rc-average"], pipeline.protein_dataset, "--rc-average needs DNA"),
              (["--model", "cnn", "--precision", "fp16", "--device", "cpu"], pipeline.split, "fp16"),
@@ -337,7 +383,10 @@ def test_bad_deep_options_fail_cleanly(pipeline, tmp_path, capsys):
              (["--model", "cnn", "--pooling", "flatten", "--max-len", "0"], pipeline.split,
               "--pooling flatten needs --max-len"),
              (["--model", "cnn", "--pooling", "flatten", "--max-len", "20", "--pool-size", "8"],
-              pipeline.split, "leaves no position")]
+              pipeline.split, "leaves no position"),
+             (["--model", "bilstm", "--dropout", "1"], pipeline.split, "--dropout must be in [0, 1)"),
+             (["--model", "transformer", "--attention-dropout", "-0.1"], pipeline.split,
+              "--attention-dropout must be in [0, 1)")]
     for flags, dataset, message in cases:
         assert run("train", "--dataset", dataset, *flags, "--max-steps", "1",
                    "--out", tmp_path / "m") == 1

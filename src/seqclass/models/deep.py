@@ -93,8 +93,9 @@ class DeepClassifier(Classifier):
             raise ValueError("give --epochs of at least 1 or --max-steps")
         if p["keep_checkpoints"] < 1:
             raise ValueError("--keep-checkpoints must be at least 1")
-        if not 0 <= p["warmup_ratio"] < 1:
-            raise ValueError("--warmup-ratio must be in [0, 1)")
+        for name in ("warmup_ratio", "dropout", "attention_dropout"):
+            if name in p and not 0 <= p[name] < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1)")
         cls.check(spec)
 
     @classmethod

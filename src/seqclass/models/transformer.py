@@ -6,6 +6,8 @@ or sinusoidal positions (--positions); --encoder-layers pre-norm encoder layers 
 tokens (a key-padding mask hides the padding); a final layer norm, the mean over the
 sequence's positions and one linear layer give the class logits. Learned positions cover
 --max-len residues; longer inputs are scored as the mean over windows of that length.
+--dropout applies to the embeddings, the residual branches and the pooled vector,
+--attention-dropout to the attention weights alone.
 
 Weights: `embed.weight` (V, D), `positions.weight` (P, D) when learned,
 `encoder.layers.<i>.*` (PyTorch TransformerEncoderLayer names), `norm.*` (D,), `head.*` (C, D).
@@ -30,13 +32,24 @@ class TransformerParams(TokenParams):
     encoder_layers: int = option("encoder layers", 2)
     ff_dim: int = option("feed-forward units of each encoder layer", 256)
     positions: str = option("position encoding", "learned", choices=["learned", "sinusoidal"])
+    attention_dropout: float = option("dropout of the attention weights; above 0, PyTorch's CPU "
+                                      "attention cannot use its fused kernel and a training step "
+                                      "takes about 5x the time and 4x the memory", 0.0)
 
 
 @functools.cache
 def _network():
     """The torch module class, defined on first use so that registering the family imports no torch."""
     import torch
+    import torch.nn.functional as F
     from torch import nn
+
+    def gelu(x: torch.Tensor) -> torch.Tensor:
+        # passed as a function of our own rather than "gelu" so that PyTorch never takes its
+        # inference fast path (it only knows its own activations): on CPU that path's attention is
+        # 2-5x slower than the fused scaled-dot-product kernel the regular path uses
+        # (benchmarks/README.md, transformer)
+        return F.gelu(x)
 
     def sinusoidal(length: int, dim: int, device: torch.device) -> torch.Tensor:
         """The fixed sine/cosine position code of Vaswani et al.  # (L, D)"""
@@ -50,12 +63,14 @@ def _network():
 
     class TransformerNet(nn.Module):
         def __init__(self, vocab: int, n_classes: int, dim: int, heads: int, layers: int,
-                     ff_dim: int, dropout: float, positions: str, max_tokens: int):
+                     ff_dim: int, dropout: float, attention_dropout: float, positions: str,
+                     max_tokens: int):
             super().__init__()
             self.embed = nn.Embedding(vocab, dim, padding_idx=PAD)
             self.positions = nn.Embedding(max_tokens, dim) if positions == "learned" else None
-            layer = nn.TransformerEncoderLayer(dim, heads, ff_dim, dropout, activation="gelu",
+            layer = nn.TransformerEncoderLayer(dim, heads, ff_dim, dropout, activation=gelu,
                                                batch_first=True, norm_first=True)
+            layer.self_attn.dropout = attention_dropout  # the layer gives it --dropout otherwise
             self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
             self.norm = nn.LayerNorm(dim)
             self.dropout = nn.Dropout(dropout)
@@ -69,10 +84,7 @@ def _network():
                 x = x + self.positions.weight[:length][None]  # (1, L, D)
             else:
                 x = x + sinusoidal(length, x.shape[-1], x.device)[None]
-            # a batch without padding (full-length windows) goes without a mask: with one, PyTorch's
-            # CPU attention takes its unfused path, about 3x slower (benchmarks/README.md)
-            padding = None if bool(mask.all()) else ~mask
-            h = self.encoder(self.dropout(x), src_key_padding_mask=padding)  # (B, L, D)
+            h = self.encoder(self.dropout(x), src_key_padding_mask=~mask)  # (B, L, D)
             h = self.norm(h) * mask[:, :, None]  # padding zeroed
             pooled = h.sum(dim=1) / lengths[:, None].to(h.dtype)  # (B, D) mean over tokens
             return self.head(self.dropout(pooled))  # (B, C)
@@ -97,6 +109,9 @@ class Transformer(DeepClassifier):
     @classmethod
     def build(cls, spec: ModelSpec):
         p = spec.params
+        # models saved before --attention-dropout existed trained with one dropout for both
+        attention_dropout = p.get("attention_dropout", p["dropout"])
         return _network()(vocab_size(spec.alphabet, cls.token_k(spec)), len(spec.labels),
                           p["embed_dim"], p["heads"], p["encoder_layers"], p["ff_dim"],
-                          p["dropout"], p["positions"], max(1, cls.max_tokens(spec)))
+                          p["dropout"], attention_dropout, p["positions"],
+                          max(1, cls.max_tokens(spec)))
