@@ -169,7 +169,10 @@ def tiny_checkpoint(directory: Path, nt_v2_100m: bool = False) -> Path:
     else:
         size = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256,
                     max_position_embeddings=514, position_embedding_type="absolute")
+    # as Nucleotide Transformer v2's config.json: no dropout, no token dropout, untied embeddings
     cfg = EsmConfig(vocab_size=len(tok), pad_token_id=tok.pad_token_id, mask_token_id=tok.mask_token_id,
+                    hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, token_dropout=False,
+                    emb_layer_norm_before=False, layer_norm_eps=1e-12, tie_word_embeddings=False,
                     **size)
     EsmForMaskedLM(cfg).save_pretrained(str(directory))
     tok.save_pretrained(str(directory))
