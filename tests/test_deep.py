@@ -138,6 +138,15 @@ def test_loading_a_model_gives_the_training_logits(deep_models, pipeline):
                             "predictions.tsv", sep="\t").set_index("id")
     np.testing.assert_allclose(probs[:, 1], evaluated.loc[list(test["id"]), "prob_pos"],
                                rtol=1e-4, atol=1e-5)
+    # --threads of evaluate and predict: PyTorch's CPU threads
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        store.load(deep_models["transformer"], threads=2)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
     # batching does not change a sequence's logits (padding is masked)
     one = model.logits([test["sequence"].iloc[0]])
     np.testing.assert_allclose(one[0], model.logits(list(test["sequence"]))[0], rtol=1e-4, atol=1e-5)

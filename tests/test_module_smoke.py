@@ -490,9 +490,10 @@ def test_ext_args_are_the_modules_config_closures_under_the_test_profile(chain, 
             problems.append(f"{key}: task.ext.args is {args!r}, expected it to hold {flag!r}")
         elif flag not in result.script:
             problems.append(f"{key}: {flag!r} is missing from the rendered script:\n{result.script}")
-    split = chain["script"]["SEQCLASS_SPLIT"].script
-    if f"--threads {CPUS}" not in split:
-        problems.append(f"SEQCLASS_SPLIT: --threads is not task.cpus ({CPUS}):\n{split}")
+    for key in ("SEQCLASS_SPLIT", "SEQCLASS_TRAIN", "SEQCLASS_EVALUATE", "SEQCLASS_PREDICT"):
+        script = chain["script"][key].script
+        if f"--threads {CPUS}" not in script:
+            problems.append(f"{key}: --threads is not task.cpus ({CPUS}):\n{script}")
     assert not problems, "\n".join(problems)
 
 

@@ -180,6 +180,31 @@ def test_kmer_features_and_multilabel(families, pipeline, tmp_path):
     assert json.loads((tmp_path / "ml" / "config.json").read_text())["task"] == "multilabel"
 
 
+def test_predict_threads_reach_blast_and_leave_the_model_as_it_was(families, tmp_path, capsys,
+                                                                   monkeypatch):
+    from seqclass.models import similarity
+
+    calls = []
+    real = similarity._run
+    monkeypatch.setattr(similarity, "_run", lambda cmd: calls.append(cmd) or real(cmd))
+    ok("predict", "--model", families / "model", "--input", families / "new.fa",
+       "--out", tmp_path / "three.tsv", "--threads", "3")
+    searches = [cmd for cmd in calls if cmd[0] == "blastn"]
+    assert searches and all(cmd[cmd.index("-num_threads") + 1] == "3" for cmd in searches)
+    config = json.loads((families / "model" / "config.json").read_text())
+    assert config["params"]["threads"] == 1  # the training run's setting, untouched
+    ok("predict", "--model", families / "model", "--input", families / "new.fa",
+       "--out", tmp_path / "default.tsv")
+    assert (pd.read_csv(tmp_path / "three.tsv", sep="\t").label.tolist()
+            == pd.read_csv(tmp_path / "default.tsv", sep="\t").label.tolist())
+    for step, data in (("predict", ["--input", families / "new.fa"]),
+                       ("evaluate", ["--dataset", families / "split.parquet"])):
+        assert run(step, "--model", families / "model", *data, "--out", tmp_path / "zero",
+                   "--threads", "0") == 1
+        assert "--threads must be at least 1, got 0" in capsys.readouterr().err
+    assert listing(tmp_path) == {"three.tsv", "default.tsv"}
+
+
 def test_bad_search_and_missing_blast_fail_cleanly(families, tmp_path, capsys, monkeypatch):
     assert run("train", "--dataset", families / "split.parquet", "--model", "similarity",
                "--search", "blastp", "--out", tmp_path / "m") == 1

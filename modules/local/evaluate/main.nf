@@ -21,10 +21,12 @@ process SEQCLASS_EVALUATE {
     def args   = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
     """
+    # --threads: BLAST of a similarity model, PyTorch on the CPU for the deep families
     seqclass evaluate \\
         --model ${model} \\
         --dataset ${dataset} \\
         --out ${prefix}.evaluation \\
+        --threads ${task.cpus} \\
         ${args}
 
     seqclass versions --process '${task.process}' --out versions.yml

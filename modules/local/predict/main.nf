@@ -24,11 +24,13 @@ process SEQCLASS_PREDICT {
     def prefix = task.ext.prefix ?: "${meta.id}"
     def short_model_arg = short_model ? "--short-model ${short_model}" : ''
     """
+    # --threads: BLAST of a similarity model, PyTorch on the CPU for the deep families
     seqclass predict \\
         --model ${model} \\
         --input ${sequences} \\
         --out ${prefix}.predictions.tsv \\
         --tracks ${prefix}.tracks.tsv \\
+        --threads ${task.cpus} \\
         ${short_model_arg} \\
         ${args}
 

@@ -98,6 +98,10 @@ class Classifier(ABC):
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         return to_probabilities(logits, self.spec.task)
 
+    def use_threads(self, threads: int) -> None:  # noqa: B027  (a no-op unless overridden)
+        """Score with `threads` CPU threads (`--threads` of evaluate and predict). Families that
+        run threads of their own override it; the others are single-threaded."""
+
 
 def require_at_least_one(params: dict[str, Any], names: tuple[str, ...]) -> None:
     """Refuse a family parameter below 1, naming its flag."""

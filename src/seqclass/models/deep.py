@@ -118,6 +118,11 @@ class DeepClassifier(Classifier):
                      p.get("precision", "auto"),
                      lambda arrays: self.collate(self.spec, arrays))  # (N, C)
 
+    def use_threads(self, threads: int) -> None:
+        import torch
+
+        torch.set_num_threads(threads)  # PyTorch's intra-op threads on the CPU, process-wide
+
     def tensors(self) -> dict[str, np.ndarray]:
         return {k: (v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()).numpy()
                 for k, v in self.net.state_dict().items()}

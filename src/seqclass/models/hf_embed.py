@@ -151,6 +151,11 @@ class HfEmbed(Classifier):
                                    else None, seed))
         return cls(spec, net, codec, head)
 
+    def use_threads(self, threads: int) -> None:
+        import torch
+
+        torch.set_num_threads(threads)  # the frozen encoder's intra-op threads on the CPU
+
     def logits(self, sequences: list[str]) -> np.ndarray:
         if not sequences:
             return np.zeros((0, len(self.spec.labels)), dtype=np.float32)

@@ -248,6 +248,9 @@ class Similarity(Classifier):
         model.coef, model.intercept = fit_logreg(x, train, spec, seed, balanced_rows=evidence)
         return model
 
+    def use_threads(self, threads: int) -> None:
+        self.spec.params["threads"] = threads  # BLAST's; the model's own is the training run's
+
     def logits(self, sequences: list[str]) -> np.ndarray:
         if not sequences:
             return np.zeros((0, len(self.spec.labels)), dtype=np.float32)

@@ -46,7 +46,8 @@ def save(model: Classifier, directory: Path, training: dict[str, Any]) -> None:
     (directory / TRAINING).write_text(json.dumps(doc, indent=2) + "\n")
 
 
-def load(directory: str | Path) -> Classifier:
+def load(directory: str | Path, threads: int | None = None) -> Classifier:
+    """The model saved in `directory`; with `threads`, scoring with that many CPU threads."""
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError("model directory not found", directory)
@@ -76,9 +77,11 @@ def load(directory: str | Path) -> Classifier:
     except Exception as err:  # safetensors raises its own error types for corrupt headers
         raise InputError(f"cannot read weights ({err})", directory / WEIGHTS) from None
     try:
-        if cls.bundle is not None:
-            return cls.from_bundle(spec, tensors, directory / cls.bundle)
-        return cls.from_tensors(spec, tensors)
+        model = (cls.from_bundle(spec, tensors, directory / cls.bundle) if cls.bundle is not None
+                 else cls.from_tensors(spec, tensors))
     except ValueError as err:
         raise InputError(str(err), directory / (WEIGHTS if cls.bundle is None else cls.bundle)) \
             from None
+    if threads is not None:
+        model.use_threads(threads)
+    return model

@@ -31,6 +31,13 @@ def add_arguments_with_bam(parser: argparse.ArgumentParser, cls: type, title: st
     config.add_arguments(parser.add_argument_group(title), ConsensusOptions)
 
 
+def threads(value: int | None) -> int | None:
+    """--threads of a scoring step, checked."""
+    if value is not None and value < 1:
+        raise InputError(f"--threads must be at least 1, got {value}")
+    return value
+
+
 def sidecar(out: Path, suffix: str) -> Path:
     """`results/split.parquet` + `.leakage.tsv` → `results/split.leakage.tsv`."""
     name = out.name

@@ -27,7 +27,7 @@ from seqclass.io.tables import read_parquet, write_json
 from seqclass.models import store
 from seqclass.models.base import to_probabilities
 from seqclass.models.inference import AGGREGATES, score
-from seqclass.steps.common import prediction_frame
+from seqclass.steps.common import prediction_frame, threads
 from seqclass.train import encode_targets, rows
 
 log = logging.getLogger(__name__)
@@ -49,10 +49,13 @@ class Config:
         "the model's class for \"none of the others\": abstain.tsv then reports the "
         "false-positive rate (its sequences called as another class) and the other classes' "
         "recall at each --min-prob of predict, abstentions counting as this class", None)
+    threads: int | None = option("CPU threads for scoring: BLAST of a similarity model, PyTorch of a "
+                                 "deep or Hugging Face one (default: the similarity model's "
+                                 "training setting; PyTorch's own, one per core)", None)
 
 
 def run(cfg: Config) -> None:
-    model = store.load(cfg.model)
+    model = store.load(cfg.model, threads(cfg.threads))
     spec = model.spec
     if cfg.negative_class is not None and cfg.negative_class not in spec.labels:
         raise InputError(f"--negative-class {cfg.negative_class!r} is not a class of the model "

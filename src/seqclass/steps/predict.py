@@ -41,7 +41,7 @@ from seqclass.io.sequences import is_fastq
 from seqclass.models import ood, store
 from seqclass.models.base import Classifier, to_probabilities
 from seqclass.models.inference import AGGREGATES, score
-from seqclass.steps.common import add_arguments_with_bam, prediction_frame, records
+from seqclass.steps.common import add_arguments_with_bam, prediction_frame, records, threads
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,9 @@ class Config(alignments.ConsensusOptions):
     short_below: int | None = option(
         "with --short-model: sequences shorter than this go to the short-read model (default: "
         "the main model's window)", None)
+    threads: int | None = option("CPU threads for scoring: BLAST of a similarity model, PyTorch of a "
+                                 "deep or Hugging Face one (default: the similarity model's "
+                                 "training setting; PyTorch's own, one per core)", None)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -138,7 +141,7 @@ def routes(cfg: Config, model: Classifier) -> list[Route]:
         if cfg.short_below is not None:
             raise InputError("--short-below needs --short-model")
         return [main]
-    short = store.load(cfg.short_model)
+    short = store.load(cfg.short_model, threads(cfg.threads))
     for what in ("labels", "task", "alphabet"):
         if getattr(short.spec, what) != getattr(model.spec, what):
             raise InputError(f"--short-model has other {what} than --model ({getattr(short.spec, what)} "
@@ -152,7 +155,7 @@ def routes(cfg: Config, model: Classifier) -> list[Route]:
 
 
 def run(cfg: Config) -> None:
-    model = store.load(cfg.model)
+    model = store.load(cfg.model, threads(cfg.threads))
     spec = model.spec
     if cfg.min_prob is not None and not 0.0 <= cfg.min_prob <= 1.0:
         raise InputError(f"--min-prob must be between 0 and 1, got {cfg.min_prob}")
