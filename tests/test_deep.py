@@ -421,18 +421,19 @@ def test_help_lists_deep_families_and_training_flags(capsys):
         assert f"{fam} options" in out
 
 
-@needs_torch
-def test_shared_flags_have_one_default():
-    """Families share one argparse flag per field name, so a shared name needs one default."""
-    from seqclass.models import family, family_names
-
-    seen: dict[str, tuple[str, object]] = {}
-    for name in family_names():
-        for f in dataclasses.fields(family(name).Params):
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-            if f.name in seen:
-                assert seen[f.name][1] == default, (f.name, seen[f.name][0], name)
-            seen.setdefault(f.name, (name, default))
+def test_shared_flags_keep_each_familys_default(pipeline, tmp_path, capsys):
+    """Families share one flag per field name (--c: kmer-logreg, gc-logreg, similarity,
+    hf-embed); a flag not given takes the chosen family's own default, and --help names the
+    families whose default differs."""
+    with pytest.raises(SystemExit):
+        run("train", "--help")
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 1.0; similarity: 0.1)" in help_text
+    for fam, extra, expected in (("kmer-logreg", ["--k", "3"], 1.0), ("gc-logreg", [], 1.0),
+                                 ("gc-logreg", ["--c", "0.5"], 0.5)):
+        out = tmp_path / f"{fam}-{len(extra)}"
+        ok("train", "--dataset", pipeline.split, "--model", fam, *extra, "--out", out)
+        assert json.loads((out / "config.json").read_text())["params"]["c"] == expected
 
 
 def test_linear_families_never_import_torch(pipeline, tmp_path):

@@ -130,6 +130,7 @@ def test_model_keeps_its_reference_in_safetensors(families):
     assert weights["coef"].shape == (len(CLASSES), 3 * len(CLASSES) + 1)
     config = json.loads((families / "model" / "config.json").read_text())
     assert config["family"] == "similarity" and config["params"]["search"] == "auto"
+    assert config["params"]["c"] == 0.1  # its own default, not the linear families' 1.0
     a, b = store.load(families / "model"), store.load(families / "model")
     seqs = list(split.sequence[:6]) + ["ACGT" * 30]
     np.testing.assert_allclose(a.logits(seqs), b.logits(seqs), rtol=1e-6)

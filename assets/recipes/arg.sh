@@ -31,8 +31,9 @@ seqclass split --dataset "$OUT/dataset.parquet" --min-class-clusters 5 --threads
 seqclass chunk --dataset "$OUT/split.parquet" --window 1024 --stride 512 --out "$OUT/long.parquet"
 seqclass chunk --dataset "$OUT/split.parquet" --window 100 --out "$OUT/short.parquet"
 # BLAST at the protein level: each window in six frames against the training windows translated
-# in their coding frame; --c 0.1 keeps the best hit's class unless the scores say better
-seqclass train --dataset "$OUT/long.parquet" --model similarity --search blastx --c 0.1 \
+# in their coding frame; the regularised head (--c 0.1, similarity's default) keeps the best
+# hit's class unless the scores say better
+seqclass train --dataset "$OUT/long.parquet" --model similarity --search blastx \
     --threads "$THREADS" --out "$OUT/arg_long"
 # reads come from either strand: a k-mer and its reverse complement count as one
 seqclass train --dataset "$OUT/short.parquet" --model kmer-logreg --k 8 --canonical --out "$OUT/arg_short"

@@ -27,7 +27,23 @@ def _base_type(tp: Any) -> Any:
     return tp
 
 
-def add_arguments(parser: argparse.ArgumentParser | Any, cls: type, seen: set[str] | None = None) -> None:
+def field_default(f: dataclasses.Field) -> Any:
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
+
+
+def shown(default: Any) -> bool:
+    """Whether --help states this default (not for None, False or an empty list)."""
+    return default is not None and default is not False and default != [] and default != ()
+
+
+def add_arguments(parser: argparse.ArgumentParser | Any, cls: type, seen: set[str] | None = None,
+                  defaults_help: dict[str, str] | None = None) -> None:
+    """One flag per field of `cls` not in `seen` (which it extends).
+
+    With `defaults_help` (field name → the text after "default: "), the flags are options of
+    several dataclasses with defaults of their own (the model families' Params): a flag not
+    given is left out of the namespace, and from_args then takes the dataclass's default.
+    """
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         if seen is not None:
@@ -40,10 +56,14 @@ def add_arguments(parser: argparse.ArgumentParser | Any, cls: type, seen: set[st
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if required:
             kwargs["required"] = True
+        elif defaults_help is not None:
+            kwargs["default"] = argparse.SUPPRESS
+            if defaults_help.get(f.name):
+                kwargs["help"] += f" (default: {defaults_help[f.name]})"
         else:
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            default = field_default(f)
             kwargs["default"] = default
-            if default is not None and default is not False and default != [] and default != ():
+            if shown(default):
                 kwargs["help"] += f" (default: {default})"
         base = _base_type(hints[f.name])
         if base is bool:
@@ -57,7 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser | Any, cls: type, seen: set[st
 
 
 def from_args(cls: type[T], args: argparse.Namespace) -> T:
-    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
+    """The dataclass of the parsed flags; a field whose flag is absent keeps its default."""
+    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)})
 
 
 def option(help: str, default: Any = dataclasses.MISSING, **meta: Any) -> Any:

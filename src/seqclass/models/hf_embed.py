@@ -38,7 +38,7 @@ class HfEmbedParams(hf.PretrainedParams):
     head: str = option("the classifier on the frozen embeddings", "logreg", choices=["logreg", "mlp"])
     head_hidden: int = option("hf-embed --head mlp: hidden units", 128)
     head_epochs: int = option("hf-embed --head mlp: passes over the training embeddings", 100)
-    # shared with other families: one flag, one default each (see test_shared_flags_have_one_default)
+    # flags shared with other families (each family keeps its own default)
     c: float = option("inverse L2 regularisation strength", 1.0)
     max_iter: int = option("solver iterations", 2000)
     class_weight: str = option("class weights of the loss: balanced or none", "balanced",

@@ -53,8 +53,28 @@ class Config:
                                  "sequence out-of-distribution", 0.95)
 
 
+def defaults_help() -> dict[str, str]:
+    """--help's default of each family option: one value, or the most common one and the
+    families whose own default differs ("1.0; similarity: 0.1")."""
+    by_name: dict[str, dict[str, list[str]]] = {}  # name -> repr(default) -> families
+    values: dict[str, object] = {}
+    for name in family_names():
+        for f in dataclasses.fields(family(name).Params):
+            default = config.field_default(f)
+            values[repr(default)] = default
+            by_name.setdefault(f.name, {}).setdefault(repr(default), []).append(name)
+    text = {}
+    for field, groups in by_name.items():
+        common, *others = sorted(groups, key=lambda key: -len(groups[key]))
+        parts = [str(values[common])] if config.shown(values[common]) or others else []
+        parts += [f"{', '.join(groups[key])}: {values[key]}" for key in others]
+        text[field] = "; ".join(parts)
+    return text
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     config.add_arguments(parser, Config)
+    defaults = defaults_help()
     seen: set[str] = set()
     shared: dict[type, list[str]] = {}  # option dataclasses that families' Params extend
     for name in family_names():
@@ -64,10 +84,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for base, names in shared.items():
         title = getattr(base, "options_title", base.__name__)
         group = parser.add_argument_group(f"{title} options ({', '.join(names)})")
-        config.add_arguments(group, base, seen)
+        config.add_arguments(group, base, seen, defaults)
     for name in family_names():
         group = parser.add_argument_group(f"{name} options")
-        config.add_arguments(group, family(name).Params, seen)
+        config.add_arguments(group, family(name).Params, seen, defaults)
 
 
 def make_config(args: argparse.Namespace) -> tuple[Config, object]:
