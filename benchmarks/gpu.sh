@@ -22,6 +22,10 @@ mkdir -p "$out"
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 \
     TOKENIZERS_PARALLELISM=false
 python=${PYTHON:-python3}
+if ! "$python" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())' 2> /dev/null; then
+    echo "benchmarks/gpu.sh: PyTorch ($python) sees no CUDA device; nothing to check here" >&2
+    exit 2
+fi
 
 {
     date -u
