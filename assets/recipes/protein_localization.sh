@@ -6,11 +6,11 @@
 #
 #   bash assets/recipes/protein_localization.sh     # data from ../shared/data, outputs in recipe_protein_localization/
 #   DATA=/data OUT=loc_run EPOCHS=30 QUERY=proteome.faa bash assets/recipes/protein_localization.sh
-#   MODEL=embedding-bag bash assets/recipes/protein_localization.sh    # minutes on a CPU
+#   MODEL=embedding-bag bash assets/recipes/protein_localization.sh    # 2 minutes on a CPU
 #
 # DATA/protein_localization: one FASTA per class, the file name is the class (ER.fasta → ER).
-# MODEL: bilstm (a GPU trains it in minutes; a CPU core takes minutes per epoch), or embedding-bag
-# (the mean embedding of the 3-mers: position-blind, fast). QUERY: the proteins predict calls at
+# MODEL: bilstm (about 1.5 min an epoch on 2 CPU cores; a GPU takes seconds), or embedding-bag
+# (the mean embedding of the 3-mers: position-blind, fast, and much less accurate). QUERY: the proteins predict calls at
 # the end (default: one class's file, to show the output).
 set -euo pipefail
 DATA=${DATA:-$(dirname "$0")/../../../shared/data}
