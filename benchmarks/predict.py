@@ -75,6 +75,7 @@ from train import (  # noqa: E402  (benchmarks/train.py: data, checkpoints, FLOP
     run_in_workdir,
     run_worker,
     set_threads,
+    start_timing,
     sync,
     tiny_checkpoint,
     transformer_shape,
@@ -196,8 +197,7 @@ def worker(name: str, config: dict) -> dict:
         nt = sum(len(p) for p in pieces)
         row: dict = {"records": len(records), "windows": len(pieces), "nt": nt, "tokens": sum(tokens)}
 
-        if device == "cuda":
-            torch.cuda.reset_peak_memory_stats()
+        start_timing(device)
         t = time.perf_counter()
         batched = np.concatenate([b.logits for b in score(model, records)])
         sync(device)
@@ -207,8 +207,7 @@ def worker(name: str, config: dict) -> dict:
         if device == "cuda":
             row["seqclass"]["cuda_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
 
-        if device == "cuda":
-            torch.cuda.reset_peak_memory_stats()
+        start_timing(device)
         t = time.perf_counter()
         naive, n = naive_score(model, records, config["naive_seconds"], device)
         secs = time.perf_counter() - t
