@@ -53,7 +53,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train import (  # noqa: E402  (benchmarks/train.py: data, checkpoints, FLOPs, launcher)
     FAMILIES,
     NT,
-    PEAK_FLOPS,
     STRIDE,
     TRANSFORMERS,
     WINDOW,
@@ -61,8 +60,8 @@ from train import (  # noqa: E402  (benchmarks/train.py: data, checkpoints, FLOP
     add_threads_flag,
     chosen_families,
     finish,
+    flops_rates,
     fmt,
-    forward_flops,
     full_width,
     genes,
     human,
@@ -222,10 +221,7 @@ def worker(name: str, config: dict) -> dict:
         row["ratio"] = row["seqclass"]["seqs_per_s"] / row["naive"]["seqs_per_s"]
         if shape is not None:
             for way, count in (("seqclass", tokens), ("naive", sub_tokens)):
-                flops = forward_flops(shape, count)
-                r = row[way]
-                r["flops_per_s"] = flops / r["s"]
-                r["mfu"] = r["flops_per_s"] / PEAK_FLOPS if device == "cuda" else None
+                row[way].update(flops_rates(shape, count, row[way]["s"], device))
         result["sets"][set_name] = row
     result["machine"] = machine(device)
     return result

@@ -290,6 +290,12 @@ def forward_flops(shape: dict, token_counts) -> float:
     return float((t * (2 * shape["non_embedding_params"] + 2 * shape["layers"] * t * shape["width"])).sum())
 
 
+def flops_rates(shape: dict, token_counts, secs: float, device: str, factor: int = 1) -> dict:
+    """FLOP/s of `factor` x the forward FLOPs of these sequences over `secs`; MFU on CUDA."""
+    flops_per_s = factor * forward_flops(shape, token_counts) / secs
+    return {"flops_per_s": flops_per_s, "mfu": flops_per_s / PEAK_FLOPS if device == "cuda" else None}
+
+
 def start_timing(device: str) -> None:
     """Before a timed section: a full garbage collection now, so that no timed section pays for
     one over the objects the imports made (0.2 s in the first 2000-read scoring call, 5x its
@@ -377,8 +383,7 @@ def step_rates(steps: list[dict], shape: dict | None, factor: int, device: str) 
            "seqs_per_s": sum(s["rows"] for s in steps) / secs, "tokens_per_s": sum(tokens) / secs,
            "nt_per_s": sum(s["nt"] for s in steps) / secs, "tokens_per_seq": float(np.mean(tokens))}
     if shape is not None:
-        out["flops_per_s"] = factor * forward_flops(shape, tokens) / secs
-        out["mfu"] = out["flops_per_s"] / PEAK_FLOPS if device == "cuda" else None
+        out.update(flops_rates(shape, tokens, secs, device, factor))
     return out
 
 
@@ -421,8 +426,7 @@ def worker(name: str, config: dict) -> dict:
             lengths = [len(a) for a in model.codec.encode(seqs)]
             result.update(tokens_per_s=sum(lengths) / fit_s, tokens_per_seq=float(np.mean(lengths)))
             if transformer and shape is not None:
-                result["flops_per_s"] = factor * forward_flops(shape, lengths) / fit_s
-                result["mfu"] = result["flops_per_s"] / PEAK_FLOPS if device == "cuda" else None
+                result.update(flops_rates(shape, lengths, fit_s, device, factor))
         else:
             result.update(tokens_per_s=result["nt_per_s"], tokens_per_seq=result["nt"] / len(seqs))
     if transformer and shape is not None:
