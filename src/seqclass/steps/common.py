@@ -31,6 +31,13 @@ def add_arguments_with_bam(parser: argparse.ArgumentParser, cls: type, title: st
     config.add_arguments(parser.add_argument_group(title), ConsensusOptions)
 
 
+def scoring_threads() -> Any:
+    """The --threads field of the steps that score a model (evaluate, predict)."""
+    return config.option("CPU threads for scoring: BLAST of a similarity model, PyTorch of a deep "
+                         "or Hugging Face one (default: the similarity model's training setting; "
+                         "PyTorch's own, one per core)", None)
+
+
 def threads(value: int | None) -> int | None:
     """--threads of a scoring step, checked."""
     if value is not None and value < 1:

@@ -27,7 +27,7 @@ from seqclass.io.tables import read_parquet, write_json
 from seqclass.models import store
 from seqclass.models.base import to_probabilities
 from seqclass.models.inference import AGGREGATES, score
-from seqclass.steps.common import prediction_frame, threads
+from seqclass.steps.common import prediction_frame, scoring_threads, threads
 from seqclass.train import encode_targets, rows
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,7 @@ class Config:
         "the model's class for \"none of the others\": abstain.tsv then reports the "
         "false-positive rate (its sequences called as another class) and the other classes' "
         "recall at each --min-prob of predict, abstentions counting as this class", None)
-    threads: int | None = option("CPU threads for scoring: BLAST of a similarity model, PyTorch of a "
-                                 "deep or Hugging Face one (default: the similarity model's "
-                                 "training setting; PyTorch's own, one per core)", None)
+    threads: int | None = scoring_threads()
 
 
 def run(cfg: Config) -> None:

@@ -41,7 +41,13 @@ from seqclass.io.sequences import is_fastq
 from seqclass.models import ood, store
 from seqclass.models.base import Classifier, to_probabilities
 from seqclass.models.inference import AGGREGATES, score
-from seqclass.steps.common import add_arguments_with_bam, prediction_frame, records, threads
+from seqclass.steps.common import (
+    add_arguments_with_bam,
+    prediction_frame,
+    records,
+    scoring_threads,
+    threads,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +79,7 @@ class Config(alignments.ConsensusOptions):
     short_below: int | None = option(
         "with --short-model: sequences shorter than this go to the short-read model (default: "
         "the main model's window)", None)
-    threads: int | None = option("CPU threads for scoring: BLAST of a similarity model, PyTorch of a "
-                                 "deep or Hugging Face one (default: the similarity model's "
-                                 "training setting; PyTorch's own, one per core)", None)
+    threads: int | None = scoring_threads()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
