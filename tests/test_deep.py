@@ -383,6 +383,29 @@ def test_transformer_attention_dropout_is_its_own():
 
 
 @needs_torch
+def test_transformer_scores_off_pytorchs_encoder_fast_path(monkeypatch):
+    """In eval mode a stock encoder layer takes PyTorch's fused fast path, whose CPU attention is
+    2-5x slower with padding (benchmarks/README.md); the family's own GELU keeps it off."""
+    import torch
+
+    from seqclass.models import family
+    from seqclass.models.base import ModelSpec
+
+    def fast_path(*args, **kwargs):
+        raise AssertionError("the encoder took PyTorch's fast path")
+
+    monkeypatch.setattr(torch, "_transformer_encoder_layer_fwd", fast_path)
+    cls = family("transformer")
+    params = {**dataclasses.asdict(cls.Params()), "heads": 4, "embed_dim": 16}
+    net = cls.build(ModelSpec(family="transformer", alphabet="dna", task="multiclass",
+                              labels=["a", "b"], params=params)).eval()
+    tokens = torch.randint(1, 5, (3, 20))
+    tokens[0, 15:] = 0  # padding in one row
+    with torch.no_grad():
+        assert torch.isfinite(net(tokens, torch.tensor([15, 20, 20]))).all()
+
+
+@needs_torch
 def test_bad_deep_options_fail_cleanly(pipeline, tmp_path, capsys):
     cases = [(["--model", "cnn", "--rc-average"], pipeline.protein_dataset, "--rc-average needs DNA"),
              (["--model", "cnn", "--precision", "fp16", "--device", "cpu"], pipeline.split, "fp16"),
