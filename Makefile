@@ -14,18 +14,36 @@ APT_TOOLS := mmseqs2 cd-hit ncbi-blast+ seqkit samtools bwa
 TOOL_BINARIES := mmseqs cd-hit-est blastn seqkit samtools bwa wgsim
 
 NF_CHECK ?= ../shared/tools/nf-check
+# Nextflow: jars resolved from Maven Central by tools/nextflow/pom.xml (see tools/nextflow/README.md)
+NXF_TOOLS := tools/nextflow
+NXF_LINT_FIX := $(NXF_TOOLS)/lint-fix/nextflow/script/control/LazyErrorCollector.java
 NEXTFLOW := PATH=$(abspath $(BIN)):$$PATH $(BIN)/nextflow
 
-.PHONY: install tools test lint nf-check pytest nf-test demo demo-nextflow demo-cli clean
+.PHONY: install nextflow tools test lint nf-check pytest nf-test demo demo-nextflow demo-cli clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test,deep,hf,bam]'
+	$(BIN)/pip install -q -e '.[test,deep,hf,bam,pipeline]'
 	touch $@
 
-install: $(VENV)/.installed
+# Nextflow's jars into tools/nextflow/lib/ (ignored), the lint fix compiled beside them, and a
+# `nextflow` on the venv's PATH; nothing is downloaded when Nextflow runs
+$(NXF_TOOLS)/lib/.resolved: $(NXF_TOOLS)/pom.xml $(NXF_LINT_FIX)
+	rm -rf $(NXF_TOOLS)/lib $(NXF_TOOLS)/classes
+	mvn -q -B -f $(NXF_TOOLS)/pom.xml dependency:copy-dependencies
+	javac -proc:none -nowarn -d $(NXF_TOOLS)/classes -cp '$(NXF_TOOLS)/lib/*' $(NXF_LINT_FIX)
+	touch $@
+
+$(BIN)/nextflow: $(NXF_TOOLS)/lib/.resolved | $(VENV)/.installed
+	printf '#!/bin/sh\nexec "%s" "$$@"\n' "$(abspath $(NXF_TOOLS)/launch.sh)" > $@
+	chmod +x $@
+	$@ -version | grep -q 'version 25.04.4'
+
+nextflow: $(BIN)/nextflow
+
+install: $(VENV)/.installed $(BIN)/nextflow
 
 tools:
 	@missing=""; for t in $(TOOL_BINARIES); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
@@ -55,9 +73,6 @@ nf-test: install
 
 # nf-check first: it installs the Groovy jars the module smoke test renders scripts with
 test: install tools lint nf-check pytest nf-test
-
-$(BIN)/nextflow: | install
-	@$(BIN)/pip install -q nextflow >/dev/null 2>&1 || true
 
 demo: install tools $(BIN)/nextflow
 	@if $(NEXTFLOW) -version >/dev/null 2>&1; then $(MAKE) --no-print-directory demo-nextflow; \

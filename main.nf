@@ -5,14 +5,14 @@
  * Parameters: nextflow.config (defaults) and nextflow_schema.json (validation); docs/usage.md.
  */
 
-nextflow.enable.dsl = 2
-
 include { SEQCLASS                                    } from './workflows/seqclass'
 include { PIPELINE_INITIALISATION; PIPELINE_COMPLETION } from './subworkflows/local/utils_seqclass_pipeline/main'
 
 workflow {
 
     PIPELINE_INITIALISATION (
+        params,
+        params.help,
         params.validate_params,
         params.mode,
         params.input,

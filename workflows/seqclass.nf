@@ -27,11 +27,11 @@ workflow SEQCLASS {
     multiqc_config // value: path to a MultiQC config YAML
 
     main:
-    ch_versions = Channel.empty()
+    ch_versions = channel.empty()
 
     if (mode == 'train') {
         // --reads: one BAM per sample for `seqclass build --bam` (no task runs without --reads)
-        ALIGN_READS ( ch_reads, ch_alignment_files.map { reference, regions, phenotypes -> reference } )
+        ALIGN_READS ( ch_reads, ch_alignment_files.map { reference, _regions, _phenotypes -> reference } )
         ch_versions = ch_versions.mix(ALIGN_READS.out.versions)
 
         PREPARE_DATA ( ch_input, ALIGN_READS.out.bam, ch_alignment_files, window, short_window )
@@ -39,16 +39,17 @@ workflow SEQCLASS {
 
         // the model starts from a language model pretrained here, a given directory, or nothing
         if (pretrain_input) {
-            ch_unlabelled = Channel.fromPath(pretrain_input, checkIfExists: true)
+            ch_unlabelled = channel.fromPath(pretrain_input, checkIfExists: true)
                 .toSortedList { a, b -> a.name <=> b.name }
                 .map { files -> [ [ id: 'seqclass' ], files ] }
             SEQCLASS_PRETRAIN ( ch_unlabelled )
             ch_versions   = ch_versions.mix(SEQCLASS_PRETRAIN.out.versions)
-            ch_pretrained = SEQCLASS_PRETRAIN.out.lm.map { meta, lm -> lm }.first()
+            // a value channel (the one input is): every training task starts from it
+            ch_pretrained = SEQCLASS_PRETRAIN.out.lm.map { _meta, lm -> lm }
         } else if (pretrained) {
-            ch_pretrained = Channel.value(file(pretrained, checkIfExists: true))
+            ch_pretrained = channel.value(file(pretrained, checkIfExists: true))
         } else {
-            ch_pretrained = Channel.value([])
+            ch_pretrained = channel.value([])
         }
 
         TRAIN_EVALUATE ( PREPARE_DATA.out.train_table, PREPARE_DATA.out.split, ch_pretrained, PREPARE_DATA.out.short_table )
@@ -57,21 +58,21 @@ workflow SEQCLASS {
         ch_report_tables = PREPARE_DATA.out.dataset_summary
             .join(PREPARE_DATA.out.split_summary)
             .join(PREPARE_DATA.out.leakage)
-        ch_evaluations = TRAIN_EVALUATE.out.evaluation.map { meta, dir -> dir }.collect(sort: true)
-        ch_predictions = Channel.value([])
+        ch_evaluations = TRAIN_EVALUATE.out.evaluation.map { _meta, dir -> dir }.collect(sort: true)
+        ch_predictions = channel.value([])
         // only the iteratively trained families write a log; none gives an empty list
-        ch_training_logs = TRAIN_EVALUATE.out.training_log.map { meta, log -> log }.collect(sort: true).ifEmpty([])
-        ch_interpretations = Channel.value([])
+        ch_training_logs = TRAIN_EVALUATE.out.training_log.map { _meta, log -> log }.collect(sort: true).ifEmpty([])
+        ch_interpretations = channel.value([])
     } else {
         PREDICT ( ch_input, ch_model, ch_short_model, interpret )
         ch_versions = ch_versions.mix(PREDICT.out.versions)
 
-        ch_report_tables = Channel.value([ [ id: 'seqclass' ], [], [], [] ])
-        ch_evaluations   = Channel.value([])
-        ch_predictions   = PREDICT.out.predictions.map { meta, tsv -> tsv }.collect(sort: true)
-        ch_training_logs = Channel.value([])
+        ch_report_tables = channel.value([ [ id: 'seqclass' ], [], [], [] ])
+        ch_evaluations   = channel.value([])
+        ch_predictions   = PREDICT.out.predictions.map { _meta, tsv -> tsv }.collect(sort: true)
+        ch_training_logs = channel.value([])
         // empty unless asked for (--interpret, --interpret_ids)
-        ch_interpretations = PREDICT.out.interpretation.map { meta, dir -> dir }.collect(sort: true).ifEmpty([])
+        ch_interpretations = PREDICT.out.interpretation.map { _meta, dir -> dir }.collect(sort: true).ifEmpty([])
     }
 
     // identical versions.yml files (one per task of a process) collapse; sorted for -resume
@@ -83,10 +84,13 @@ workflow SEQCLASS {
 
     MULTIQC (
         SEQCLASS_REPORT.out.multiqc_files.collect(sort: true),
-        Channel.value(file(multiqc_config, checkIfExists: true))
+        channel.value(file(multiqc_config, checkIfExists: true))
     )
 
+    multiqc_report = MULTIQC.out.report
+    versions       = ch_versions
+
     emit:
-    multiqc_report = MULTIQC.out.report // channel: path(multiqc_report.html)
-    versions       = ch_versions        // channel: [ path(versions.yml) ]
+    multiqc_report // channel: path(multiqc_report.html)
+    versions       // channel: [ path(versions.yml) ]
 }

@@ -6,7 +6,7 @@ process SEQCLASS_TRAIN {
 
     input:
     tuple val(meta), path(dataset)
-    path pretrained // a language model from SEQCLASS_PRETRAIN or a checkpoint directory; [] for none
+    path pretrained, stageAs: "pretrained/*" // a language model from SEQCLASS_PRETRAIN or a checkpoint directory; [] for none. Staged apart: it may share the name of the model this task writes
 
     output:
     tuple val(meta), path("*.model", type: 'dir')             , emit: model

@@ -14,9 +14,13 @@ workflow ALIGN_READS {
     main:
     BWA_INDEX ( ch_reference.map { fasta -> [ [ id: 'reference' ], fasta ] } )
 
-    BWA_MEM_SORT ( ch_reads, BWA_INDEX.out.index.first() )
+    // the index is a value channel (its one input is): every sample is aligned to it
+    BWA_MEM_SORT ( ch_reads, BWA_INDEX.out.index )
+
+    bam      = BWA_MEM_SORT.out.bam
+    versions = BWA_INDEX.out.versions.mix(BWA_MEM_SORT.out.versions)
 
     emit:
-    bam      = BWA_MEM_SORT.out.bam                                    // channel: [ val(meta), path(bam), path(bai) ]
-    versions = BWA_INDEX.out.versions.mix(BWA_MEM_SORT.out.versions)   // channel: [ path(versions.yml) ]
+    bam      // channel: [ val(meta), path(bam), path(bai) ]
+    versions // channel: [ path(versions.yml) ]
 }

@@ -16,26 +16,28 @@ workflow PREDICT {
 
     main:
     SEQCLASS_PREDICT ( ch_sequences, ch_model, ch_short_model )
-    ch_versions = SEQCLASS_PREDICT.out.versions
+    versions = SEQCLASS_PREDICT.out.versions
 
-    ch_interpretation = Channel.empty()
+    interpretation = channel.empty()
     if (interpret) {
         // one task over every input file, so that --interpret_ids may name records of any of them;
         // the lists are wrapped so that combine keeps each whole
-        ch_all_sequences = ch_sequences.map { meta, file -> file }.collect(sort: true).map { files -> [ files ] }
-        ch_all_tracks    = SEQCLASS_PREDICT.out.tracks.map { meta, file -> file }.collect(sort: true).map { files -> [ files ] }
+        ch_all_sequences = ch_sequences.map { _meta, file -> file }.collect(sort: true).map { files -> [ files ] }
+        ch_all_tracks    = SEQCLASS_PREDICT.out.tracks.map { _meta, file -> file }.collect(sort: true).map { files -> [ files ] }
         ch_interpret     = ch_model
             .combine(ch_all_sequences)
             .combine(ch_all_tracks)
             .map { model, files, tracks -> [ [ id: 'seqclass' ], model, files, tracks ] }
         SEQCLASS_INTERPRET ( ch_interpret )
-        ch_interpretation = SEQCLASS_INTERPRET.out.interpretation
-        ch_versions       = ch_versions.mix(SEQCLASS_INTERPRET.out.versions)
+        interpretation = SEQCLASS_INTERPRET.out.interpretation
+        versions       = versions.mix(SEQCLASS_INTERPRET.out.versions)
     }
+    predictions = SEQCLASS_PREDICT.out.predictions
+    tracks      = SEQCLASS_PREDICT.out.tracks
 
     emit:
-    predictions    = SEQCLASS_PREDICT.out.predictions // channel: [ val(meta), path(predictions.tsv) ]
-    tracks         = SEQCLASS_PREDICT.out.tracks      // channel: [ val(meta), path(tracks.tsv) ]
-    interpretation = ch_interpretation                // channel: [ val(meta), path(*.interpretation) ]; empty unless interpret
-    versions       = ch_versions                      // channel: [ path(versions.yml) ]
+    predictions    // channel: [ val(meta), path(predictions.tsv) ]
+    tracks         // channel: [ val(meta), path(tracks.tsv) ]
+    interpretation // channel: [ val(meta), path(*.interpretation) ]; empty unless interpret
+    versions       // channel: [ path(versions.yml) ]
 }

@@ -18,7 +18,7 @@ workflow PREPARE_DATA {
     short_window       // value: read length of a second, short-read chunk table, or null for none
 
     main:
-    ch_versions = Channel.empty()
+    versions = channel.empty()
 
     // every row (or sample) goes into one dataset; sorted by sample so the task hash is stable
     // across runs. Of the two routes, the one without input sends nothing: filter drops its empty list
@@ -39,32 +39,39 @@ workflow PREPARE_DATA {
     ch_build_input = ch_from_files.mix(ch_from_bams)
 
     SEQCLASS_BUILD ( ch_build_input.map { it[0] }, ch_build_input.map { it[1] } )
-    ch_versions = ch_versions.mix(SEQCLASS_BUILD.out.versions)
+    versions = versions.mix(SEQCLASS_BUILD.out.versions)
 
     SEQCLASS_SPLIT ( SEQCLASS_BUILD.out.dataset )
-    ch_versions = ch_versions.mix(SEQCLASS_SPLIT.out.versions)
+    versions = versions.mix(SEQCLASS_SPLIT.out.versions)
 
-    ch_train_table = SEQCLASS_SPLIT.out.split
+    train_table = SEQCLASS_SPLIT.out.split
     if (window) {
         SEQCLASS_CHUNK ( SEQCLASS_SPLIT.out.split )
-        ch_versions    = ch_versions.mix(SEQCLASS_CHUNK.out.versions)
-        ch_train_table = SEQCLASS_CHUNK.out.chunks
+        versions    = versions.mix(SEQCLASS_CHUNK.out.versions)
+        train_table = SEQCLASS_CHUNK.out.chunks
     }
 
-    ch_short_table = Channel.empty()
+    short_table = channel.empty()
     if (short_window) {
-        SEQCLASS_CHUNK_SHORT ( SEQCLASS_SPLIT.out.split )
-        ch_versions    = ch_versions.mix(SEQCLASS_CHUNK_SHORT.out.versions)
-        ch_short_table = SEQCLASS_CHUNK_SHORT.out.chunks
+        // <id>_short: the short-read chunks, model and evaluation are named apart from the long ones
+        SEQCLASS_CHUNK_SHORT ( SEQCLASS_SPLIT.out.split.map { meta, table -> [ meta + [ id: "${meta.id}_short".toString() ], table ] } )
+        versions    = versions.mix(SEQCLASS_CHUNK_SHORT.out.versions)
+        short_table = SEQCLASS_CHUNK_SHORT.out.chunks
     }
+
+    dataset         = SEQCLASS_BUILD.out.dataset
+    dataset_summary = SEQCLASS_BUILD.out.summary
+    split           = SEQCLASS_SPLIT.out.split
+    split_summary   = SEQCLASS_SPLIT.out.summary
+    leakage         = SEQCLASS_SPLIT.out.leakage
 
     emit:
-    dataset         = SEQCLASS_BUILD.out.dataset  // channel: [ val(meta), path(dataset.parquet) ]
-    dataset_summary = SEQCLASS_BUILD.out.summary  // channel: [ val(meta), path(dataset.summary.json) ]
-    split           = SEQCLASS_SPLIT.out.split    // channel: [ val(meta), path(split.parquet) ]
-    split_summary   = SEQCLASS_SPLIT.out.summary  // channel: [ val(meta), path(split.summary.json) ]
-    leakage         = SEQCLASS_SPLIT.out.leakage  // channel: [ val(meta), path(split.leakage.tsv) ]
-    train_table     = ch_train_table              // channel: [ val(meta), path(chunks or split parquet) ]
-    short_table     = ch_short_table              // channel: [ val(meta), path(short-read chunks parquet) ]; empty without short_window
-    versions        = ch_versions                 // channel: [ path(versions.yml) ]
+    dataset         // channel: [ val(meta), path(dataset.parquet) ]
+    dataset_summary // channel: [ val(meta), path(dataset.summary.json) ]
+    split           // channel: [ val(meta), path(split.parquet) ]
+    split_summary   // channel: [ val(meta), path(split.summary.json) ]
+    leakage         // channel: [ val(meta), path(split.leakage.tsv) ]
+    train_table     // channel: [ val(meta), path(chunks or split parquet) ]
+    short_table     // channel: [ val(meta: id <id>_short), path(short-read chunks parquet) ]; empty without short_window
+    versions        // channel: [ path(versions.yml) ]
 }
