@@ -21,11 +21,11 @@ NEXTFLOW := PATH=$(abspath $(BIN)):$$PATH $(BIN)/nextflow
 
 .PHONY: install nextflow tools test lint nf-check pytest nf-test demo demo-nextflow demo-cli clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml containers/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test,deep,hf,bam,pipeline]'
+	$(BIN)/pip install -q -c containers/constraints.txt torch
+	$(BIN)/pip install -q -c containers/constraints.txt -e '.[test,deep,hf,bam,pipeline]'
 	touch $@
 
 # Nextflow's jars into tools/nextflow/lib/ (ignored), the lint fix compiled beside them, and a

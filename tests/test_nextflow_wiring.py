@@ -184,6 +184,17 @@ def processes_in(path: Path) -> list[Process]:
     return found
 
 
+def config_time_params() -> dict[str, str]:
+    """name -> file:line of every param a config reads with params.get('name'): the ones read
+    while the config is parsed, which nextflow.config must leave without a default (it says why)."""
+    out: dict[str, str] = {}
+    for path in config_files():
+        src = scan(path)
+        for m in re.finditer(r"(?<![\w.])params\.get\(\s*'(\w+)'\s*\)", src.text):
+            out.setdefault(m.group(1), src.where(m.start()))
+    return out
+
+
 @cache
 def module_processes() -> dict[str, Process]:
     out = {}
@@ -417,7 +428,7 @@ def test_modules_config_ext_args_flags_exist_for_the_step():
 # ---------------------------------------------------------------- (b) params
 
 def test_params_used_are_defined_in_nextflow_config_and_schema():
-    defined = defined_params(REPO / "nextflow.config")
+    defined = {**defined_params(REPO / "nextflow.config"), **config_time_params()}
     in_schema = schema_params()
     problems = []
     for path in [*nf_files(), *config_files()]:
@@ -430,8 +441,18 @@ def test_params_used_are_defined_in_nextflow_config_and_schema():
     assert not problems, "\n".join(problems)
 
 
-def test_nextflow_config_params_and_schema_agree():
+def test_config_time_params_have_no_default_in_nextflow_config():
+    """A default in nextflow.config would hide the command line's value from the config under
+    the strict parser (nextflow-io/nextflow#6363): the params read with params.get have none."""
     defined = defined_params(REPO / "nextflow.config")
+    config_time = config_time_params()
+    assert {"outdir", "awsqueue", "awsqueue_gpu", "awsregion", "awscli"} <= set(config_time)
+    assert not [f"{where}: params.{name} is read with params.get but nextflow.config defines it"
+                for name, where in config_time.items() if name in defined]
+
+
+def test_nextflow_config_params_and_schema_agree():
+    defined = {**defined_params(REPO / "nextflow.config"), **config_time_params()}
     in_schema = schema_params()
     assert defined, "nextflow.config defines no params { } block"
     problems = [f"nextflow.config: params.{name} is not in nextflow_schema.json"
@@ -519,3 +540,11 @@ def test_module_folder_layout(module):
     missing = [name for name in ("main.nf", "meta.yml", "tests/main.nf.test")
                if not (folder / name).is_file()]
     assert not missing, f"modules/local/{module}: missing {', '.join(missing)}"
+
+
+def test_manifest_version_is_the_package_version():
+    """The modules ask for the image tagged manifest.version, which holds this package."""
+    import seqclass
+
+    manifest = re.search(r"(?m)^\s*version\s*=\s*'([^']+)'", scan(REPO / "nextflow.config").text)
+    assert manifest and manifest.group(1) == seqclass.__version__

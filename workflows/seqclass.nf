@@ -61,7 +61,7 @@ workflow SEQCLASS {
         ch_evaluations = TRAIN_EVALUATE.out.evaluation.map { _meta, dir -> dir }.collect(sort: true)
         ch_predictions = channel.value([])
         // only the iteratively trained families write a log; none gives an empty list
-        ch_training_logs = TRAIN_EVALUATE.out.training_log.map { _meta, log -> log }.collect(sort: true).ifEmpty([])
+        ch_trained_models = TRAIN_EVALUATE.out.training_log.map { _meta, log -> log.parent }.collect(sort: true).ifEmpty([])
         ch_interpretations = channel.value([])
     } else {
         PREDICT ( ch_input, ch_model, ch_short_model, interpret )
@@ -70,7 +70,7 @@ workflow SEQCLASS {
         ch_report_tables = channel.value([ [ id: 'seqclass' ], [], [], [] ])
         ch_evaluations   = channel.value([])
         ch_predictions   = PREDICT.out.predictions.map { _meta, tsv -> tsv }.collect(sort: true)
-        ch_training_logs = channel.value([])
+        ch_trained_models = channel.value([])
         // empty unless asked for (--interpret, --interpret_ids)
         ch_interpretations = PREDICT.out.interpretation.map { _meta, dir -> dir }.collect(sort: true).ifEmpty([])
     }
@@ -80,7 +80,7 @@ workflow SEQCLASS {
         .unique { it.text }
         .toSortedList { a, b -> a.text <=> b.text }
 
-    SEQCLASS_REPORT ( ch_report_tables, ch_evaluations, ch_predictions, ch_versions_sorted, ch_training_logs, ch_interpretations )
+    SEQCLASS_REPORT ( ch_report_tables, ch_evaluations, ch_predictions, ch_versions_sorted, ch_trained_models, ch_interpretations )
 
     MULTIQC (
         SEQCLASS_REPORT.out.multiqc_files.collect(sort: true),

@@ -3,6 +3,8 @@ process SEQCLASS_BUILD {
     label 'process_single'
 
     conda "${moduleDir}/../../../containers/environment.yml"
+    // the seqclass image (containers/Dockerfile), tagged with the pipeline version
+    container "ghcr.io/seqclass/seqclass:${workflow.manifest.version}"
 
     input:
     // labels[i] labels files[i]; an empty label lets `seqclass build` take it from --label-from

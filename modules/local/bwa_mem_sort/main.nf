@@ -4,6 +4,8 @@ process BWA_MEM_SORT {
 
     // bwa and samtools are in the seqclass image and conda environment (containers/)
     conda "${moduleDir}/../../../containers/environment.yml"
+    // the seqclass image (containers/Dockerfile), tagged with the pipeline version
+    container "ghcr.io/seqclass/seqclass:${workflow.manifest.version}"
 
     input:
     tuple val(meta), path(reads)

@@ -3,6 +3,8 @@ process SEQCLASS_CHUNK {
     label 'process_low'
 
     conda "${moduleDir}/../../../containers/environment.yml"
+    // the seqclass image (containers/Dockerfile), tagged with the pipeline version
+    container "ghcr.io/seqclass/seqclass:${workflow.manifest.version}"
 
     input:
     tuple val(meta), path(dataset)

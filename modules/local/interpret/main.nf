@@ -3,6 +3,8 @@ process SEQCLASS_INTERPRET {
     label 'process_gpu'
 
     conda "${moduleDir}/../../../containers/environment.yml"
+    // the seqclass CPU image, tagged with the pipeline version; -profile gpu swaps in the CUDA one
+    container "ghcr.io/seqclass/seqclass:${workflow.manifest.version}"
 
     input:
     // every input file at once, so that --ids (ext.args) may name records of any of them;

@@ -3,6 +3,8 @@ process SEQCLASS_PRETRAIN {
     label 'process_gpu'
 
     conda "${moduleDir}/../../../containers/environment.yml"
+    // the seqclass CPU image, tagged with the pipeline version; -profile gpu swaps in the CUDA one
+    container "ghcr.io/seqclass/seqclass:${workflow.manifest.version}"
 
     input:
     tuple val(meta), path(sequences, stageAs: 'sequences/?/*')

@@ -3,6 +3,8 @@ process SEQCLASS_REPORT {
     label 'process_single'
 
     conda "${moduleDir}/../../../containers/environment.yml"
+    // the seqclass image (containers/Dockerfile), tagged with the pipeline version
+    container "ghcr.io/seqclass/seqclass:${workflow.manifest.version}"
 
     input:
     // each path may be an empty list when the run produced no such file
@@ -10,7 +12,8 @@ process SEQCLASS_REPORT {
     path evaluations, stageAs: 'evaluations/*'
     path predictions, stageAs: 'predictions/*'
     path versions   , stageAs: 'versions/?/*'
-    path training_logs, stageAs: 'training_logs/?/*'
+    // model directories whose training_log.jsonl is drawn as curves, a section named after each
+    path models       , stageAs: 'models/*'
     path interpretations, stageAs: 'interpretations/*'
 
     output:
@@ -30,7 +33,7 @@ process SEQCLASS_REPORT {
         evaluations     ? "--evaluation ${evaluations}"  : '',
         predictions     ? "--predictions ${predictions}" : '',
         versions        ? "--versions ${versions}"       : '',
-        training_logs   ? "--training-log ${training_logs}" : '',
+        models          ? "--training-log ${[models].flatten().collect { model -> "${model}/training_log.jsonl" }.join(' ')}" : '',
         interpretations ? "--interpretation ${interpretations}" : '',
     ].findAll().join(' \\\n        ')
     """

@@ -110,8 +110,10 @@ def confusion_section(name: str, metrics: dict, out: Path) -> None:
     out.write_text(json.dumps(doc, indent=2) + "\n")
 
 
-def training_section(log_path: Path, out: Path) -> None:
-    """Loss and metric curves from a training log (JSON lines with `step` and numbers)."""
+def training_section(name: str, log_path: Path, out: Path) -> None:
+    """Loss and metric curves from a training log (JSON lines with `step` and numbers), as a
+    section of its own named after the model: the long- and short-read models of one run each
+    get one (MultiQC keeps only the last of two sections with one id)."""
     series: dict[str, dict[int, float]] = {}
     with open(log_path) as fh:
         for line in fh:
@@ -121,10 +123,11 @@ def training_section(log_path: Path, out: Path) -> None:
             for key, value in rec.items():
                 if key != "step" and isinstance(value, (int, float)):
                     series.setdefault(key, {})[int(rec["step"])] = value
-    doc = {"id": f"{SECTION_PREFIX}_training", "section_name": "Training curves",
-           "description": "Values logged during training, by optimiser step.",
+    slug = _slug(name)
+    doc = {"id": f"{SECTION_PREFIX}_training_{slug}", "section_name": f"Training curves: {name}",
+           "description": f"Values logged while training {name}, by optimiser step.",
            "plot_type": "linegraph",
-           "pconfig": {"id": "seqclass_training_plot", "title": "seqclass: training",
+           "pconfig": {"id": f"seqclass_training_{slug}_plot", "title": f"seqclass: training {name}",
                        "xlab": "step"},
            "data": series}
     out.write_text(json.dumps(doc, indent=2) + "\n")

@@ -28,8 +28,9 @@ class Config:
     split_summary: Path | None = option("split.summary.json from split", None)
     leakage: Path | None = option("split.leakage.tsv from split", None)
     evaluation: list[Path] = option("evaluation directories from evaluate", [], nargs="+")
-    training_log: list[Path] = option("training logs (JSON lines with step and values)", [],
-                                      nargs="+")
+    training_log: list[Path] = option(
+        "training logs (JSON lines with step and values); each section is named after the "
+        "log's model directory (MODEL/training_log.jsonl), or the file's name", [], nargs="+")
     predictions: list[Path] = option("prediction TSVs from predict", [], nargs="+")
     versions: list[Path] = option("versions.yml files of the pipeline's processes", [], nargs="+")
     interpretation: list[Path] = option("interpretation directories from interpret", [], nargs="+")
@@ -67,7 +68,8 @@ def run(cfg: Config) -> None:
         if evaluations:
             report.metrics_section(evaluations, d / "seqclass_metrics_mqc.tsv")
         for i, log_path in enumerate(cfg.training_log):
-            report.training_section(log_path, d / f"seqclass_training_{i}_mqc.json")
+            name = log_path.parent.name if log_path.name == "training_log.jsonl" else log_path.stem
+            report.training_section(name, log_path, d / f"seqclass_training_{i}_mqc.json")
         if cfg.predictions:
             report.predictions_section(cfg.predictions, d / "seqclass_predictions_mqc.tsv")
         if cfg.interpretation:

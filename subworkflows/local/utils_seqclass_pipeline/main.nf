@@ -87,7 +87,7 @@ def checkCombinations(Map parameters) {
     if (parameters.reads && ![ parameters.reference, parameters.regions, parameters.phenotypes ].every()) {
         problems << "--reads needs --reference, --regions and --phenotypes"
     }
-    if ('awsbatch' in workflow.profile.tokenize(',') && !parameters.awsqueue) {
+    if ('awsbatch' in workflow.profile.tokenize(',') && !(parameters.containsKey('awsqueue') && parameters.awsqueue)) {
         problems << "-profile awsbatch needs --awsqueue <AWS Batch job queue>"
     }
     if ('awsbatch' in workflow.profile.tokenize(',') && workflow.workDir.scheme != 's3') {
