@@ -1,13 +1,11 @@
 # Two commands set everything up on a fresh machine:
-#   make demo   the pipeline's test profile on the bundled data (the CLI steps where Nextflow can't run)
-#   make test   lint, Nextflow static checks, every pytest test, nf-test where Nextflow runs
+#   make demo   the pipeline (-profile test,local) on the bundled data, offline
+#   make test   ruff, nextflow lint, every pytest test (real Nextflow runs among them)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-SEQCLASS := $(BIN)/seqclass
 DEMO_OUT ?= demo_out
-DEMO := assets/demo
 # Debian packages of the outside tools the steps call when they are on PATH
 # (bwa and Debian's samtools, which brings wgsim, simulate and align the reads of tests/test_bam.py)
 APT_TOOLS := mmseqs2 cd-hit ncbi-blast+ seqkit samtools bwa
@@ -17,9 +15,9 @@ NF_CHECK ?= ../shared/tools/nf-check
 # Nextflow: jars resolved from Maven Central by tools/nextflow/pom.xml (see tools/nextflow/README.md)
 NXF_TOOLS := tools/nextflow
 NXF_LINT_FIX := $(NXF_TOOLS)/lint-fix/nextflow/script/control/LazyErrorCollector.java
-NEXTFLOW := PATH=$(abspath $(BIN)):$$PATH $(BIN)/nextflow
+NXF_VERSION := $(shell sed -n 's:.*<nextflow.version>\(.*\)</nextflow.version>.*:\1:p' $(NXF_TOOLS)/pom.xml)
 
-.PHONY: install nextflow tools test lint nf-check pytest nf-test demo demo-nextflow demo-cli clean
+.PHONY: install nextflow tools test lint nf-lint nf-check pytest nf-test demo clean
 
 $(VENV)/.installed: pyproject.toml containers/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,18 +26,31 @@ $(VENV)/.installed: pyproject.toml containers/constraints.txt
 	$(BIN)/pip install -q -c containers/constraints.txt -e '.[test,deep,hf,bam,pipeline]'
 	touch $@
 
-# Nextflow's jars into tools/nextflow/lib/ (ignored), the lint fix compiled beside them, and a
-# `nextflow` on the venv's PATH; nothing is downloaded when Nextflow runs
+# Nextflow's jars into tools/nextflow/lib/ (ignored), the lint fix compiled beside them; the
+# pipeline's parameter validator (a jar of the same pom) is needed whichever launcher runs
 $(NXF_TOOLS)/lib/.resolved: $(NXF_TOOLS)/pom.xml $(NXF_LINT_FIX)
 	rm -rf $(NXF_TOOLS)/lib $(NXF_TOOLS)/classes
 	mvn -q -B -f $(NXF_TOOLS)/pom.xml dependency:copy-dependencies
 	javac -proc:none -nowarn -d $(NXF_TOOLS)/classes -cp '$(NXF_TOOLS)/lib/*' $(NXF_LINT_FIX)
 	touch $@
 
+# `nextflow` on the venv's PATH. NEXTFLOW_FROM=official: the official launcher (get.nextflow.io),
+# which downloads its runtime here, at install; maven: tools/nextflow/launch.sh on the jars above
+# (air-gapped sites that mirror Maven Central). Unset: official where get.nextflow.io answers.
 $(BIN)/nextflow: $(NXF_TOOLS)/lib/.resolved | $(VENV)/.installed
-	printf '#!/bin/sh\nexec "%s" "$$@"\n' "$(abspath $(NXF_TOOLS)/launch.sh)" > $@
-	chmod +x $@
-	$@ -version | grep -q 'version 25.04.4'
+	@from=$(NEXTFLOW_FROM); version=$(NXF_VERSION); \
+	if [ -z "$$from" ]; then curl -fsS --max-time 10 -o /dev/null https://get.nextflow.io 2>/dev/null \
+	  && from=official || from=maven; fi; \
+	if [ "$$from" = official ]; then \
+	  mkdir -p $(NXF_TOOLS)/official && curl -fsSL https://get.nextflow.io -o $(NXF_TOOLS)/official/nextflow \
+	  && chmod +x $(NXF_TOOLS)/official/nextflow; \
+	  printf '#!/bin/sh\nexport NXF_VER=%s NXF_CLASSPATH="%s"\nexec "%s" "$$@"\n' "$$version" \
+	    "$$(ls $(abspath $(NXF_TOOLS))/lib/json-schema-*.jar)" "$(abspath $(NXF_TOOLS))/official/nextflow" > $@; \
+	else \
+	  printf '#!/bin/sh\nexec "%s" "$$@"\n' "$(abspath $(NXF_TOOLS)/launch.sh)" > $@; \
+	fi; \
+	chmod +x $@; echo "make nextflow: Nextflow $$version from $$from"
+	$@ -version | grep -q 'version $(NXF_VERSION)'
 
 nextflow: $(BIN)/nextflow
 
@@ -58,47 +69,33 @@ tools:
 lint: install
 	$(BIN)/ruff check src tests benchmarks bin/seqclass
 
+# Nextflow's own static check (strict syntax); nf-test.config is nf-test's file, not a Nextflow config
+nf-lint: $(BIN)/nextflow
+	NXF_OFFLINE=true $(BIN)/nextflow lint -exclude nf-test.config -o concise .
+
 nf-check:
 	@if [ -x $(NF_CHECK) ]; then $(NF_CHECK) --strict .; \
 	else echo "make test: $(NF_CHECK) is not beside this clone; Nextflow static checks skipped"; fi
 
+# SEQCLASS_CI=1 (.ci/run): the run fails when no test passed or the Nextflow tests skipped
 pytest: install
 	$(BIN)/python -m pytest -q
 
-# nf-test needs a working Nextflow; GitHub Actions runs it (.github/workflows/ci.yml)
+# nf-test is not on a registry these machines reach: GitHub Actions runs it (.github/workflows/ci.yml);
+# tests/test_pipeline.py and tests/test_modules_nextflow.py are its twins with real `nextflow run`
 nf-test: install
-	@if command -v nf-test >/dev/null && $(NEXTFLOW) -version >/dev/null 2>&1; then \
-	  PATH=$(abspath $(BIN)):$$PATH nf-test test; \
-	else echo "make test: Nextflow or nf-test cannot run here; nf-test skipped"; fi
+	@if command -v nf-test >/dev/null; then PATH=$(abspath $(BIN)):$$PATH nf-test test; \
+	else echo "make test: nf-test is not installed; its cases ran as pytest twins"; fi
 
-# nf-check first: it installs the Groovy jars the module smoke test renders scripts with
-test: install tools lint nf-check pytest nf-test
+test: install tools lint nf-lint nf-check pytest nf-test
 
-demo: install tools $(BIN)/nextflow
-	@if $(NEXTFLOW) -version >/dev/null 2>&1; then $(MAKE) --no-print-directory demo-nextflow; \
-	else echo "make demo: Nextflow cannot be installed here (its launcher could not fetch its runtime); running the same steps with the CLI"; \
-	  $(MAKE) --no-print-directory demo-cli; fi
-
-demo-nextflow: install tools
-	$(BIN)/pip install -q -e '.[pipeline]'
-	$(NEXTFLOW) run main.nf -profile test,local --outdir $(DEMO_OUT)
-	@echo "demo: outputs in $(DEMO_OUT)/ — MultiQC report in $(DEMO_OUT)/multiqc/"
-
-demo-cli: install tools
-	rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
-	$(SEQCLASS) build --samplesheet $(DEMO)/samplesheet.csv --rename-duplicate-ids \
-	  --out $(DEMO_OUT)/dataset.parquet
-	$(SEQCLASS) split --dataset $(DEMO_OUT)/dataset.parquet --identity 0.8 --threads 2 \
-	  --out $(DEMO_OUT)/split.parquet
-	$(SEQCLASS) chunk --dataset $(DEMO_OUT)/split.parquet --window 81 \
-	  --out $(DEMO_OUT)/chunks.parquet
-	$(SEQCLASS) train --dataset $(DEMO_OUT)/chunks.parquet --model kmer-logreg --k 5 \
-	  --out $(DEMO_OUT)/model
-	$(SEQCLASS) evaluate --model $(DEMO_OUT)/model --dataset $(DEMO_OUT)/split.parquet \
-	  --out $(DEMO_OUT)/evaluation
-	$(SEQCLASS) predict --model $(DEMO_OUT)/model --input $(DEMO)/e_coli_K12_0-20kb.fa \
-	  --stride 20 --out $(DEMO_OUT)/predictions.tsv --tracks $(DEMO_OUT)/tracks.tsv
-	@echo "demo: outputs in $(DEMO_OUT)/ — metrics in $(DEMO_OUT)/evaluation/metrics.json"
+# the real pipeline, offline, on the bundled promoter data; DEMO_OUT moves the results
+demo: install tools
+	mkdir -p $(DEMO_OUT)
+	cd $(DEMO_OUT) && NXF_OFFLINE=true PATH=$(abspath $(BIN)):$$PATH nextflow run $(abspath main.nf) \
+	  -profile test,local --outdir $(abspath $(DEMO_OUT))/results
+	@echo "demo: results in $(DEMO_OUT)/results/; the MultiQC report is" \
+	  "$(DEMO_OUT)/results/multiqc/seqclass-train_multiqc_report.html"
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
