@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,18 @@ def test_console_script_module():
                           text=True, timeout=60)
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"seqclass {seqclass.__version__}"
+
+
+def test_versions_without_a_gpu_does_not_import_torch(tmp_path):
+    """`seqclass versions` ends every pipeline task: on a machine without an NVIDIA device it
+    reads torch's version from its files instead of importing the CUDA build (1.5 s a task)."""
+    code = ("import sys; from seqclass.steps import versions; "
+            "print(versions.torch_versions(), 'torch' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    from seqclass.steps import versions
+    found = versions.torch_versions(devices=tmp_path)  # a /dev without nvidia nodes
+    assert found["cuda"] == "none" and found["torch"]
+    if not list(Path("/dev").glob("nvidia[0-9]*")):
+        assert proc.stdout.strip().endswith("False")

@@ -627,7 +627,7 @@ def test_report_train_mode(tmp_path, nxf_home):
         "seqclass_metrics_mqc.tsv",
         "seqclass_predictions_mqc.tsv",
         "seqclass_split_mqc.tsv",
-        "seqclass_training_0_mqc.json",
+        "seqclass_training_mqc.json",
     ]
     # dataset section: MultiQC custom-content header, then the class counts
     dataset = lines(files["seqclass_dataset_mqc.tsv"])
@@ -641,15 +641,16 @@ def test_report_train_mode(tmp_path, nxf_home):
     assert metrics[1].startswith("fixture.evaluation (test)\t12\t")
     assert read_json(files["seqclass_leakage_mqc.json"])["id"] == "seqclass_leakage"
     assert read_json(files["seqclass_confusion_fixture.evaluation_mqc.json"])["plot_type"] == "heatmap"
-    # training curves named after the model directory, one series per logged value (fixture: 4
-    # evaluations of a 12-step cnn)
-    training = read_json(files["seqclass_training_0_mqc.json"])
-    assert training["id"] == "seqclass_training_fixture_model"
-    assert training["section_name"] == "Training curves: fixture.model"
+    # training curves: one section, a dataset per model named after its directory, one series per
+    # logged loss or metric (fixture: 4 evaluations of a 12-step cnn)
+    training = read_json(files["seqclass_training_mqc.json"])
+    assert (training["id"], training["section_name"]) == ("seqclass_training", "Training curves")
     assert training["plot_type"] == "linegraph"
-    assert {"train_loss", "valid_loss", "valid_accuracy"} <= set(training["data"])
-    assert "step" not in training["data"]
-    assert set(training["data"]["train_loss"]) == {"3", "6", "9", "12"}
+    assert [label["name"] for label in training["pconfig"]["data_labels"]] == ["fixture.model"]
+    [curves] = training["data"]
+    assert {"train_loss", "valid_loss", "valid_accuracy"} <= set(curves)
+    assert not {"step", "epoch", "lr"} & set(curves)
+    assert set(curves["train_loss"]) == {"3", "6", "9", "12"}
     # the software versions section carries the processes of the versions.yml inputs
     merged = [path for file, path in files.items() if re.fullmatch(r".*versions.*\.yml", file)]
     assert len(merged) == 1

@@ -235,11 +235,16 @@ def test_language_model_pretrained_in_the_run(tmp_path, nxf_home):
     assert "SEQCLASS_PRETRAIN" in process_names(run)
     out = run.outdir
     assert listing(out / "pretrain") == ["seqclass.lm"]
-    training = json.loads((out / "train" / "seqclass.model" / "training.json").read_text())
-    assert json.loads((out / "train" / "seqclass.model" / "config.json").read_text())["family"] == "awd-lstm"
-    assert "pretrained" in json.dumps(training)
-    html = (out / "multiqc" / "seqclass-train_multiqc_report.html").read_text()
-    assert "Training curves: seqclass.model" in html
+    config = json.loads((out / "train" / "seqclass.model" / "config.json").read_text())
+    lm = json.loads((out / "pretrain" / "seqclass.lm" / "config.json").read_text())
+    assert config["family"] == "awd-lstm"
+    # started from the run's language model (staged apart from the model it writes), its k-mers
+    assert config["params"]["pretrained"] == "pretrained/seqclass.lm"
+    assert config["params"]["token_k"] == lm["k"] == 3
+    # the curves of the model, one dataset named after it
+    report_data = out / "multiqc" / "seqclass-train_multiqc_report_data"
+    assert "Training curves" in (out / "multiqc" / "seqclass-train_multiqc_report.html").read_text()
+    assert "seqclass.model" in (report_data / "multiqc_data.json").read_text()
 
 
 def test_interpret(tmp_path, nxf_home):

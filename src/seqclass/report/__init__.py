@@ -24,12 +24,16 @@ SECTION_PREFIX = "seqclass"
 
 
 def _tsv(path: Path, section: str, name: str, description: str, plot_type: str,
-         header: list[str], rows: list[list[Any]], pconfig: dict | None = None) -> None:
+         header: list[str], rows: list[list[Any]], pconfig: dict | None = None,
+         headers: dict | None = None) -> None:
+    """A MultiQC custom-content TSV: its YAML config (pconfig, and a table's per-column
+    `headers`) in the comment lines above the table."""
     lines = [f"# id: '{SECTION_PREFIX}_{section}'", f"# section_name: '{name}'",
              f"# description: '{description}'", f"# plot_type: '{plot_type}'"]
-    if pconfig:
-        lines.append("# pconfig:")
-        lines += [f"#     {k}: {json.dumps(v)}" for k, v in pconfig.items()]
+    for key, config in (("pconfig", pconfig), ("headers", headers)):
+        if config:
+            lines.append(f"# {key}:")
+            lines += [f"#     {k}: {json.dumps(v)}" for k, v in config.items()]
     with open(path, "w", newline="") as fh:
         fh.write("\n".join(lines) + "\n")
         writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
@@ -92,8 +96,12 @@ METRIC_KEYS = ("accuracy", "balanced_accuracy", "mcc", "f1_macro", "f1_micro", "
 def metrics_section(metrics: list[tuple[str, dict]], out: Path) -> None:
     rows = [[name, m.get("n")] + [None if m.get(k) is None else round(m[k], 4) for k in METRIC_KEYS]
             for name, m in metrics]
+    # three decimals (MultiQC's default of one shows an MCC of 0.64 as 0.6), on a common scale
+    headers = {"n": {"format": "{:,.0f}", "scale": False},
+               **{k: {"format": "{:,.3f}", "min": -1 if k == "mcc" else 0, "max": 1, "scale": "RdYlGn"}
+                  for k in METRIC_KEYS}}
     _tsv(out, "metrics", "Evaluation metrics", "Scores of each evaluated model and split.",
-         "table", ["evaluation", "n", *METRIC_KEYS], rows)
+         "table", ["evaluation", "n", *METRIC_KEYS], rows, {"id": "seqclass_metrics_table"}, headers)
 
 
 def confusion_section(name: str, metrics: dict, out: Path) -> None:
@@ -104,16 +112,34 @@ def confusion_section(name: str, metrics: dict, out: Path) -> None:
            "section_name": f"Confusion matrix: {name}",
            "description": "Rows: true class; columns: predicted class.",
            "plot_type": "heatmap",
+           # counts, in the classes' own order: no decimals, no clustering of rows or columns
            "pconfig": {"id": f"seqclass_confusion_{_slug(name)}_plot", "title": name,
-                       "xlab": "predicted", "ylab": "true"},
+                       "xlab": "predicted", "ylab": "true", "zlab": "sequences", "tt_decimals": 0,
+                       "cluster_rows": False, "cluster_cols": False},
            "xcats": cm["labels"], "ycats": cm["labels"], "data": cm["matrix"]}
     out.write_text(json.dumps(doc, indent=2) + "\n")
 
 
-def training_section(name: str, log_path: Path, out: Path) -> None:
-    """Loss and metric curves from a training log (JSON lines with `step` and numbers), as a
-    section of its own named after the model: the long- and short-read models of one run each
-    get one (MultiQC keeps only the last of two sections with one id)."""
+def training_section(logs: list[tuple[str, Path]], out: Path) -> None:
+    """Loss and metric curves from training logs (JSON lines with `step` and numbers): one
+    section, with one dataset per model (a button each, named after the model), so that the
+    long- and short-read models of one run both show (two sections with one id would not)."""
+    datasets = [_training_series(log_path) for _, log_path in logs]
+    doc = {"id": f"{SECTION_PREFIX}_training", "section_name": "Training curves",
+           "description": "Values logged during training, by optimiser step; one button per model.",
+           "plot_type": "linegraph",
+           "pconfig": {"id": "seqclass_training_plot", "title": "seqclass: training", "xlab": "step",
+                       "data_labels": [{"name": name, "ylab": "value"} for name, _ in logs]},
+           "data": datasets}
+    out.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+# bookkeeping in a training log, on scales of their own that would flatten the curves
+NOT_CURVES = {"step", "epoch", "lr"}
+
+
+def _training_series(log_path: Path) -> dict[str, dict[int, float]]:
+    """Losses and validation metrics of a training log, each by step."""
     series: dict[str, dict[int, float]] = {}
     with open(log_path) as fh:
         for line in fh:
@@ -121,16 +147,9 @@ def training_section(name: str, log_path: Path, out: Path) -> None:
                 continue
             rec = json.loads(line)
             for key, value in rec.items():
-                if key != "step" and isinstance(value, (int, float)):
+                if key not in NOT_CURVES and isinstance(value, (int, float)):
                     series.setdefault(key, {})[int(rec["step"])] = value
-    slug = _slug(name)
-    doc = {"id": f"{SECTION_PREFIX}_training_{slug}", "section_name": f"Training curves: {name}",
-           "description": f"Values logged while training {name}, by optimiser step.",
-           "plot_type": "linegraph",
-           "pconfig": {"id": f"seqclass_training_{slug}_plot", "title": f"seqclass: training {name}",
-                       "xlab": "step"},
-           "data": series}
-    out.write_text(json.dumps(doc, indent=2) + "\n")
+    return series
 
 
 def predictions_section(predictions_tsv: list[Path], out: Path) -> None:

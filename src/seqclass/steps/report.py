@@ -29,8 +29,8 @@ class Config:
     leakage: Path | None = option("split.leakage.tsv from split", None)
     evaluation: list[Path] = option("evaluation directories from evaluate", [], nargs="+")
     training_log: list[Path] = option(
-        "training logs (JSON lines with step and values); each section is named after the "
-        "log's model directory (MODEL/training_log.jsonl), or the file's name", [], nargs="+")
+        "training logs (JSON lines with step and values); each is named after its model "
+        "directory (MODEL/training_log.jsonl), or its file name", [], nargs="+")
     predictions: list[Path] = option("prediction TSVs from predict", [], nargs="+")
     versions: list[Path] = option("versions.yml files of the pipeline's processes", [], nargs="+")
     interpretation: list[Path] = option("interpretation directories from interpret", [], nargs="+")
@@ -43,6 +43,10 @@ def _json(path: Path) -> dict:
         raise InputError("file not found", path) from None
     except json.JSONDecodeError as err:
         raise InputError(f"not JSON ({err})", path) from None
+
+
+def _model_name(log_path: Path) -> str:
+    return log_path.parent.name if log_path.name == "training_log.jsonl" else log_path.stem
 
 
 def run(cfg: Config) -> None:
@@ -67,9 +71,9 @@ def run(cfg: Config) -> None:
             report.confusion_section(name, metrics, d / f"seqclass_confusion_{ev.name}_mqc.json")
         if evaluations:
             report.metrics_section(evaluations, d / "seqclass_metrics_mqc.tsv")
-        for i, log_path in enumerate(cfg.training_log):
-            name = log_path.parent.name if log_path.name == "training_log.jsonl" else log_path.stem
-            report.training_section(name, log_path, d / f"seqclass_training_{i}_mqc.json")
+        if cfg.training_log:
+            report.training_section([(_model_name(log), log) for log in cfg.training_log],
+                                    d / "seqclass_training_mqc.json")
         if cfg.predictions:
             report.predictions_section(cfg.predictions, d / "seqclass_predictions_mqc.tsv")
         if cfg.interpretation:

@@ -20,11 +20,12 @@ class Config:
     out: Path = option("YAML file to write", Path("versions.yml"))
 
 
-def torch_versions() -> dict[str, str]:
+def torch_versions(devices: Path = Path("/dev")) -> dict[str, str]:
     """torch's version, and the CUDA version when a GPU is usable ("none" otherwise).
 
-    A CPU-only build says so in torch/version.py, which is read without importing torch
-    (seconds per pipeline task otherwise); a CUDA build is imported to ask for a device.
+    torch is imported (1.5 s, in every pipeline task) only to ask a CUDA build for a device
+    where the NVIDIA driver shows one (/dev/nvidia0, ...): a CPU-only build says so in
+    torch/version.py, and without a device node no build can use a GPU.
     """
     try:
         spec = importlib.util.find_spec("torch")
@@ -35,7 +36,7 @@ def torch_versions() -> dict[str, str]:
     version_py = Path(next(iter(spec.submodule_search_locations or []), "")) / "version.py"
     if version_py.is_file():
         built = runpy.run_path(str(version_py))
-        if built.get("cuda") is None:
+        if built.get("cuda") is None or not any(devices.glob("nvidia[0-9]*")):
             return {"torch": str(built["__version__"]), "cuda": "none"}
     try:
         import torch
