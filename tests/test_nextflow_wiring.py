@@ -548,3 +548,19 @@ def test_manifest_version_is_the_package_version():
 
     manifest = re.search(r"(?m)^\s*version\s*=\s*'([^']+)'", scan(REPO / "nextflow.config").text)
     assert manifest and manifest.group(1) == seqclass.__version__
+
+
+def test_images_and_conda_hold_every_family_the_schema_offers():
+    """--family hf and hf-embed need transformers: the images install the extras of every family
+    in the schema's enum, and the conda environment has their packages."""
+    families = schema()["$defs"]["train_options"]["properties"]["family"]["enum"]
+    needs = {"hf": "hf", "hf-embed": "hf", **{f: "deep" for f in ("cnn", "bilstm", "embedding-bag",
+                                                                   "transformer", "awd-lstm")}}
+    extras = {needs[f] for f in families if f in needs}
+    for dockerfile in ("Dockerfile", "Dockerfile.cuda"):
+        text = (REPO / "containers" / dockerfile).read_text()
+        installed = set(re.search(r"'\.\[([\w,]+)\]'", text).group(1).split(","))
+        assert extras <= installed, f"containers/{dockerfile} installs [{','.join(sorted(installed))}]"
+        assert "-c constraints.txt" in text, f"containers/{dockerfile} ignores the pinned versions"
+    conda = (REPO / "containers" / "environment.yml").read_text()
+    assert "transformers" in conda and "pytorch" in conda

@@ -8,7 +8,7 @@ docs/usage.md promises:
   3. run 1 again with -resume: every task CACHED, the published files byte for byte the same;
   4. the other entry paths: aligned reads (bwa), a short-read model (--short_window), a language
      model pretrained in the run (--pretrain_input, awd-lstm), --interpret, a glob of inputs
-     that share a file name, and -stub runs of both modes;
+     that share a file name, a samplesheet on a remote file system, and -stub runs of both modes;
   5. bad parameters and samplesheets stop the run before any task, one line per problem;
   6. run 1 passes under the strict parser (v2), the default from Nextflow 26.04 (`make nf-lint`
      runs `nextflow lint`, the static check of the same syntax);
@@ -18,11 +18,14 @@ docs/usage.md promises:
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
 import json
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -241,10 +244,10 @@ def test_language_model_pretrained_in_the_run(tmp_path, nxf_home):
     # started from the run's language model (staged apart from the model it writes), its k-mers
     assert config["params"]["pretrained"] == "pretrained/seqclass.lm"
     assert config["params"]["token_k"] == lm["k"] == 3
-    # the curves of the model, one dataset named after it
-    report_data = out / "multiqc" / "seqclass-train_multiqc_report_data"
+    # the model's training curves in the report, and their data beside it
     assert "Training curves" in (out / "multiqc" / "seqclass-train_multiqc_report.html").read_text()
-    assert "seqclass.model" in (report_data / "multiqc_data.json").read_text()
+    curves = out / "multiqc" / "seqclass-train_multiqc_report_data" / "multiqc_seqclass_training_plot.txt"
+    assert "train_loss" in curves.read_text()
 
 
 def test_interpret(tmp_path, nxf_home):
@@ -277,6 +280,36 @@ def test_glob_of_inputs_that_share_a_file_name(tmp_path, nxf_home):
     assert process_names(run) == ["MULTIQC", "SEQCLASS_PREDICT", "SEQCLASS_PREDICT", "SEQCLASS_REPORT"]
     assert listing(run.outdir / "predict") == ["asm1_contigs.predictions.tsv", "asm1_contigs.tracks.tsv",
                                               "asm2_contigs.predictions.tsv", "asm2_contigs.tracks.tsv"]
+
+
+@pytest.fixture
+def served(tmp_path):
+    """tmp_path/served over HTTP on loopback: a remote file system (like S3) for Nextflow."""
+    root = tmp_path / "served"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_samplesheet_on_a_remote_file_system(served, tmp_path, nxf_home):
+    """Relative paths in a samplesheet that is not on the local disk resolve beside it, on its
+    file system (HTTP here, as S3 for a sheet at s3://...), through validation and staging."""
+    root, url = served
+    (root / "run" / "fasta").mkdir(parents=True)
+    for name in ("bacillus_promoter.fa", "bacillus_non_promoter.fa"):
+        shutil.copy(DEMO / name, root / "run" / "fasta" / name)
+    (root / "run" / "sheet.csv").write_text("sample,label,file\n"
+                                            "promoter,promoter,fasta/bacillus_promoter.fa\n"
+                                            "non_promoter,non_promoter,fasta/bacillus_non_promoter.fa\n")
+    run = succeeded(run_pipeline(["-profile", "test,local", "-stub", "--input", f"{url}/run/sheet.csv"],
+                                 tmp_path / "launch", nxf_home, tmp_path / "results"))
+    assert process_names(run) == sorted(TRAIN_PROCESSES)
+    # BUILD read the two files, downloaded from beside the samplesheet
+    staged = sorted(p.name for p in (tmp_path / "launch" / "work").glob("*/*/inputs/*/*.fa"))
+    assert staged == ["bacillus_non_promoter.fa", "bacillus_promoter.fa"]
 
 
 @pytest.mark.parametrize("profile", ["test", "test_predict"])

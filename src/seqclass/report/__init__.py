@@ -61,7 +61,8 @@ def split_section(summary: dict, out: Path) -> None:
     test = leak["test"]
     share = test["share_above_threshold"]
     _tsv(out, "split", "Split and leakage",
-         f"{summary['strategy']} split ({summary.get('clusterer') or 'no clustering'}, "
+         # capitalised: MultiQC puts the section name before a description that starts in lower case
+         f"{summary['strategy'].capitalize()} split ({summary.get('clusterer') or 'no clustering'}, "
          f"identity {summary['identity']}); test sequences above the threshold to any training "
          f"sequence ({leak['search']}): " + ("n/a" if share is None else f"{100 * share:.1f}%"),
          "bargraph", ["split"] + classes, rows, {"id": "seqclass_split_plot",
@@ -80,8 +81,11 @@ def leakage_section(leakage_tsv: Path, out: Path, bins: int = 20) -> None:
     data = {split: {f"{b / bins:.2f}": counts[(split, b)] for b in range(bins)}
             for split in ("valid", "test")}
     doc = {"id": f"{SECTION_PREFIX}_leakage", "section_name": "Leakage: identity to training",
-           "description": "Held-out sequences by their highest identity to any training "
-                          "sequence (bin lower bounds).",
+           # identity alone: a short stretch shared with a training sequence reads 1.0
+           "description": "Held-out sequences by the identity of their best local hit among the "
+                          "training sequences (bin lower bounds), whatever the hit covers; a "
+                          "sequence counts as leaked (Split and leakage, above) only when the "
+                          "hit also covers enough of it (split.leakage.tsv: query_coverage).",
            "plot_type": "linegraph",
            "pconfig": {"id": "seqclass_leakage_plot", "title": "seqclass: identity to training",
                        "xlab": "highest identity to a training sequence", "ylab": "sequences"},

@@ -121,16 +121,22 @@ def completionMessage(outdir) {
 // ---------------------------------------------------------------- input channels
 
 //
-// A samplesheet path: absolute or a URI as given, otherwise relative to the samplesheet, resolved
-// as a path of the samplesheet's own file system, so s3://bucket/sheet.csv → s3://bucket/x.fq.gz
-// (a string of that path would lose its scheme).
+// A samplesheet's path column as a file: absolute or a URI as given, otherwise relative to the
+// samplesheet
 //
 def samplesheetPath(String path, sheet) {
-    def given = path.trim()
-    if (given.startsWith('/') || given =~ /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//) {
-        return file(given, checkIfExists: true)
-    }
-    return file(sheet.parent.resolve(given), checkIfExists: true)
+    return file(relativeTo(path, sheet.parent), checkIfExists: true)
+}
+
+//
+// A path as given when it is absolute or a URI, or when base is null; otherwise resolved against
+// base as a path of base's own file system, so that s3://bucket/run/ and reads/a.fq give
+// s3://bucket/run/reads/a.fq (a string of that path would lose its scheme)
+//
+def relativeTo(String value, base) {
+    def given = value.trim()
+    def absolute = given.startsWith('/') || given =~ /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//
+    return base && !absolute ? base.resolve(given) : given
 }
 
 //
@@ -274,7 +280,7 @@ def pathEvaluator(String format, base_dir) {
 // either (path), or as at least one file matching a glob (file-path-pattern)
 //
 def pathProblem(String value, String format, base_dir) {
-    def where = base_dir && !(value.startsWith('/') || value =~ /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//) ? base_dir.resolve(value).toString() : value
+    def where = relativeTo(value, base_dir)
     if (format == 'file-path-pattern') {
         return files(where).any { path -> path.isFile() } ? null : "no file matches '${value}'"
     }
