@@ -350,6 +350,10 @@ BAD_RUNS = {
     "misspelt parameter": (["--kmersize", "5"],
                            ["--kmersize is not a seqclass parameter (did you mean --kmer_size?)"]),
     "negative window": (["--window", "-5"], ["--window: -5 is less than 1"]),
+    # every published result but the report is read by a later step, which move would break
+    "publish by moving": (["--publish_dir_mode", "move"], [
+        "--publish_dir_mode must be symlink, rellink, link, copy or copyNoFollow (move would take a "
+        "step's results from the steps that still read them) (given: move)"]),
     "samplesheet row without its file": (
         ["--input", "SHEET:sample,label,file\npromoter,promoter,bacillus_promoter.fa\nother,other,gone.fa\n"],
         ["sheet.csv line 3 (sample 'other'): file: no such file: 'gone.fa'"]),
