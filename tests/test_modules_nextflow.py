@@ -68,6 +68,15 @@ def names(items: list) -> list:
     return [[meta, name(path)] for meta, path in items]
 
 
+def assert_stub_outputs(out: dict, process: str, meta: dict, **files: str) -> None:
+    """What the stub cases check: each tuple output emitted once, with the meta and its file
+    name, and one versions.yml that names the process."""
+    for emit, file_name in files.items():
+        assert names(out[emit]) == [[meta, file_name]], emit
+    assert [name(path) for path in out["versions"]] == ["versions.yml"]
+    assert versions(out, process)
+
+
 def flatten(items: list) -> list[str]:
     """Every path of an output whose items are one path or a list of them (Groovy's flatten())."""
     return [path for item in items for path in (item if isinstance(item, list) else [item])]
@@ -222,10 +231,8 @@ def test_build_aligned_reads(tmp_path, nxf_home):
 def test_build_stub(tmp_path, nxf_home):
     """modules/local/build/tests/main.nf.test: "promoter + non_promoter FASTA - stub"."""
     out = run_ok("SEQCLASS_BUILD", [FASTAS, NO_BAMS], tmp_path, nxf_home, stub=True)
-    assert names(out["dataset"]) == [[TEST, "test.dataset.parquet"]]
-    assert names(out["summary"]) == [[TEST, "test.dataset.summary.json"]]
-    assert [name(path) for path in out["versions"]] == ["versions.yml"]
-    assert versions(out, "SEQCLASS_BUILD")
+    assert_stub_outputs(out, "SEQCLASS_BUILD", TEST, dataset="test.dataset.parquet",
+                        summary="test.dataset.summary.json")
 
 
 # ---------------------------------------------------------------- SEQCLASS_SPLIT
@@ -281,11 +288,8 @@ def test_split_random(tmp_path, nxf_home):
 def test_split_stub(tmp_path, nxf_home):
     """modules/local/split/tests/main.nf.test: "dataset.parquet - stub"."""
     out = run_ok("SEQCLASS_SPLIT", [[TEST, fixture("dataset.parquet")]], tmp_path, nxf_home, stub=True)
-    assert names(out["split"]) == [[TEST, "test.split.parquet"]]
-    assert names(out["leakage"]) == [[TEST, "test.split.leakage.tsv"]]
-    assert names(out["summary"]) == [[TEST, "test.split.summary.json"]]
-    assert [name(path) for path in out["versions"]] == ["versions.yml"]
-    assert versions(out, "SEQCLASS_SPLIT")
+    assert_stub_outputs(out, "SEQCLASS_SPLIT", TEST, split="test.split.parquet",
+                        leakage="test.split.leakage.tsv", summary="test.split.summary.json")
 
 
 # ---------------------------------------------------------------- SEQCLASS_CHUNK
@@ -322,9 +326,7 @@ def test_chunk_stub(tmp_path, nxf_home):
     """modules/local/chunk/tests/main.nf.test: "split.parquet - stub"."""
     out = run_ok("SEQCLASS_CHUNK", [[TEST, fixture("split.parquet")]], tmp_path, nxf_home,
                  params={"window": 41}, stub=True)
-    assert names(out["chunks"]) == [[TEST, "test.chunks.parquet"]]
-    assert [name(path) for path in out["versions"]] == ["versions.yml"]
-    assert versions(out, "SEQCLASS_CHUNK")
+    assert_stub_outputs(out, "SEQCLASS_CHUNK", TEST, chunks="test.chunks.parquet")
 
 
 # ---------------------------------------------------------------- SEQCLASS_PRETRAIN
@@ -409,10 +411,8 @@ def test_train_gc_logreg(tmp_path, nxf_home):
 def test_train_stub(tmp_path, nxf_home):
     """modules/local/train/tests/main.nf.test: "chunks.parquet - stub"."""
     out = run_ok("SEQCLASS_TRAIN", [[TEST, fixture("chunks.parquet")], []], tmp_path, nxf_home, stub=True)
-    assert names(out["model"]) == [[TEST, "test.model"]]
+    assert_stub_outputs(out, "SEQCLASS_TRAIN", TEST, model="test.model")
     assert sorted(os.listdir(out["model"][0][1])) == ["config.json", "labels.json", "model.safetensors"]
-    assert [name(path) for path in out["versions"]] == ["versions.yml"]
-    assert versions(out, "SEQCLASS_TRAIN")
 
 
 # ---------------------------------------------------------------- SEQCLASS_EVALUATE
@@ -475,12 +475,8 @@ def test_evaluate_stub(tmp_path, nxf_home):
     """modules/local/evaluate/tests/main.nf.test: "bundled promoter model - split.parquet - stub"."""
     out = run_ok("SEQCLASS_EVALUATE", [[TEST, PROMOTER_MODEL, fixture("split.parquet")]], tmp_path, nxf_home,
                  stub=True)
-    assert names(out["evaluation"]) == [[TEST, "test.evaluation"]]
-    assert names(out["metrics"]) == [[TEST, "metrics.json"]]
-    assert names(out["predictions"]) == [[TEST, "predictions.tsv"]]
-    assert names(out["plots"]) == [[TEST, "confusion_matrix.png"]]
-    assert [name(path) for path in out["versions"]] == ["versions.yml"]
-    assert versions(out, "SEQCLASS_EVALUATE")
+    assert_stub_outputs(out, "SEQCLASS_EVALUATE", TEST, evaluation="test.evaluation", metrics="metrics.json",
+                        predictions="predictions.tsv", plots="confusion_matrix.png")
 
 
 # ---------------------------------------------------------------- SEQCLASS_PREDICT
@@ -552,10 +548,9 @@ def test_predict_stub(tmp_path, nxf_home):
     """modules/local/predict/tests/main.nf.test: "bundled promoter model - 20 kb of E. coli K-12 - stub"."""
     out = run_ok("SEQCLASS_PREDICT", [[{"id": "e_coli_K12_0-20kb"}, E_COLI], PROMOTER_MODEL, []],
                  tmp_path, nxf_home, stub=True)
-    assert names(out["predictions"]) == [[{"id": "e_coli_K12_0-20kb"}, "e_coli_K12_0-20kb.predictions.tsv"]]
-    assert names(out["tracks"]) == [[{"id": "e_coli_K12_0-20kb"}, "e_coli_K12_0-20kb.tracks.tsv"]]
-    assert [name(path) for path in out["versions"]] == ["versions.yml"]
-    assert versions(out, "SEQCLASS_PREDICT")
+    assert_stub_outputs(out, "SEQCLASS_PREDICT", {"id": "e_coli_K12_0-20kb"},
+                        predictions="e_coli_K12_0-20kb.predictions.tsv",
+                        tracks="e_coli_K12_0-20kb.tracks.tsv")
 
 
 # ---------------------------------------------------------------- SEQCLASS_INTERPRET

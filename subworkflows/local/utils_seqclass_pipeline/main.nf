@@ -87,10 +87,12 @@ def checkCombinations(Map parameters) {
     if (parameters.reads && ![ parameters.reference, parameters.regions, parameters.phenotypes ].every()) {
         problems << "--reads needs --reference, --regions and --phenotypes"
     }
-    if ('awsbatch' in workflow.profile.tokenize(',') && !(parameters.containsKey('awsqueue') && parameters.awsqueue)) {
+    // the AWS Batch parameters have no default (nextflow.config says why): containsKey, or a warning
+    def aws_batch = 'awsbatch' in workflow.profile.tokenize(',')
+    if (aws_batch && !(parameters.containsKey('awsqueue') && parameters.awsqueue)) {
         problems << "-profile awsbatch needs --awsqueue <AWS Batch job queue>"
     }
-    if ('awsbatch' in workflow.profile.tokenize(',') && workflow.workDir.scheme != 's3') {
+    if (aws_batch && workflow.workDir.scheme != 's3') {
         problems << "-profile awsbatch needs -work-dir s3://<bucket>/<path> (AWS Batch jobs share files through S3; here: ${workflow.workDir.toUriString()})"
     }
     if (problems) {
@@ -162,9 +164,12 @@ def predictionIdsAt(List sequence_files, int depth) {
 // The rows of a CSV or TSV samplesheet with a header line, as maps; empty cells are left out
 //
 def readSamplesheet(sheet) {
-    def separator = sheet.name.replaceAll(/\.gz$/, '').endsWith('.tsv') ? '\t' : ','
-    return sheet.splitCsv(header: true, strip: true, sep: separator)
+    return sheet.splitCsv(header: true, strip: true, sep: samplesheetSeparator(sheet))
         .collect { row -> row.findAll { _column, value -> value } }
+}
+
+def samplesheetSeparator(sheet) {
+    return sheet.name.replaceAll(/\.gz$/, '').endsWith('.tsv') ? '\t' : ','
 }
 
 // ---------------------------------------------------------------- parameter validation
@@ -330,8 +335,7 @@ def samplesheetProblems(sheet, sheet_schema_file) {
 
 def samplesheetHeader(sheet) {
     def first = sheet.withReader { reader -> reader.readLine() } ?: ''
-    def separator = sheet.name.replaceAll(/\.gz$/, '').endsWith('.tsv') ? '\t' : ','
-    return first.tokenize(separator).collect { column -> column.trim() }
+    return first.tokenize(samplesheetSeparator(sheet)).collect { column -> column.trim() }
 }
 
 // a row index i is line i + 2 of the file (line 1 is the header)
@@ -342,15 +346,17 @@ def samplesheetLineProblem(problem, Map schema, List rows, sheet) {
     }
     def row    = parts[0] as int
     def column = parts.size() > 1 ? parts[1] : null
-    def sample = rows[row].sample ? " (sample '${rows[row].sample}')" : ''
-    def text   = column ? (schema.items.properties[column]?.errorMessage ?: "${column}: ${problem.error}") : problem.error
-    if (column && problem.keyword == 'exists') {
-        text = "${column}: ${problem.error}"
-    }
+    def where  = "${sheet.name} line ${row + 2}" + (rows[row].sample ? " (sample '${rows[row].sample}')" : '')
     if (problem.keyword == 'required') {
-        text = "no value in column ${schema.items.required.findAll { name -> !rows[row][name] }.collect { name -> "'${name}'" }.join(', ')}"
+        def empty = schema.items.required.findAll { name -> !rows[row][name] }
+        return "${where}: no value in column ${empty.collect { name -> "'${name}'" }.join(', ')}".toString()
     }
-    return "${sheet.name} line ${row + 2}${sample}: ${text}".toString()
+    if (!column) {
+        return "${where}: ${problem.error}".toString()
+    }
+    // a missing file is said as such; a malformed value in the column's own words
+    def message = problem.keyword == 'exists' ? null : schema.items.properties[column]?.errorMessage
+    return "${where}: ${message ?: "${column}: ${problem.error}"}".toString()
 }
 
 //
@@ -415,7 +421,7 @@ def parameterLines(Map property) {
     return [
         "  ${property.description ?: ''}",
         "  type: ${property.type}" + (property['enum'] ? "; one of: ${property['enum'].join(', ')}" : ''),
-        property.containsKey('default') ? "  default: ${property.default}" : '  default: none (the seqclass CLI\'s own)',
+        property.containsKey('default') ? "  default: ${property.default}" : '  default: none',
     ]
 }
 
