@@ -79,7 +79,7 @@ nf-check:
 
 # SEQCLASS_CI=1 (.ci/run): the run fails when no test passed or the Nextflow tests skipped
 pytest: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # nf-test is not on a registry these machines reach: GitHub Actions runs it (.github/workflows/ci.yml);
 # tests/test_pipeline.py and tests/test_modules_nextflow.py are its twins with real `nextflow run`
