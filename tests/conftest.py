@@ -322,7 +322,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     stats = session.config.pluginmanager.get_plugin("terminalreporter").stats
     nextflow_skips = [report.nodeid for report in stats.get("skipped", [])
-                      if "nextflow" in str(report.longrepr).lower() or "java" in str(report.longrepr).lower()]
+                      if any(word in str(report.longrepr).lower() for word in ("nextflow", "java"))]
     if not stats.get("passed") or nextflow_skips:
         print(f"\nSEQCLASS_CI: {len(stats.get('passed', []))} tests passed; Nextflow tests skipped: "
               f"{nextflow_skips[:5]}")

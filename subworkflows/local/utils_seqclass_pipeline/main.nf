@@ -26,15 +26,16 @@ workflow PIPELINE_INITIALISATION {
 
     main:
     def schema_file = file("${projectDir}/nextflow_schema.json", checkIfExists: true)
+    def schema      = readJson(schema_file)
     if (help) {
-        log.info(helpText(readJson(schema_file), help))
+        log.info(helpText(schema, help))
         System.exit(0)
     }
     if (validate_params) {
-        validateParameters(parameters, schema_file)
+        validateParameters(parameters, schema, schema_file.text)
     }
     checkCombinations(parameters)
-    log.info(parameterSummary(parameters, readJson(schema_file)))
+    log.info(parameterSummary(parameters, schema))
 
     reads           = channel.empty()
     alignment_files = channel.empty()
@@ -177,14 +178,14 @@ def samplesheetSeparator(sheet) {
 //
 // Stops the run, before any task, with one line per problem of the given parameters
 //
-def validateParameters(Map parameters, schema_file) {
-    def schema   = readJson(schema_file)
-    def given    = parameters.findAll { _name, value -> value != null }
-    def problems = unknownParameters(given.keySet(), schemaProperties(schema).keySet())
-    def result   = schemaValidator(null).validate(schema_file.text, groovy.json.JsonOutput.toJson(given))
+def validateParameters(Map parameters, Map schema, String schema_text) {
+    def given      = parameters.findAll { _name, value -> value != null }
+    def properties = schemaProperties(schema)
+    def problems   = unknownParameters(given.keySet(), properties.keySet())
+    def result     = schemaValidator(null).validate(schema_text, groovy.json.JsonOutput.toJson(given))
     problems += result.errors
         .findAll { problem -> isCause(problem) }
-        .collect { problem -> parameterProblem(problem, schema, given) }
+        .collect { problem -> parameterProblem(problem, schema, properties, given) }
     if (problems) {
         error(problems.unique().join('\n'))
     }
@@ -229,13 +230,13 @@ def editDistance(String a, String b) {
 //
 // One line for one validation error: the schema's errorMessage where it has one, and the value given
 //
-def parameterProblem(problem, Map schema, Map given) {
+def parameterProblem(problem, Map schema, Map properties, Map given) {
     if (problem.keyword == 'required') {
         def missing = schema['$defs'].values().collectMany { group -> group.required ?: [] }.findAll { name -> !given.containsKey(name) }
         return missing.collect { name -> "--${name} is required" }.join('\n')
     }
     def name     = jsonPointerParts(problem.instanceLocation)[0]
-    def property = schemaProperties(schema)[name] ?: [:]
+    def property = properties[name] ?: [:]
     if (problem.keyword == 'schema') {
         return problem.error
     }
