@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import glob
-import gzip
 import json
 import math
 import os
@@ -29,9 +28,8 @@ import jsonschema
 import pandas as pd
 import pytest
 import yaml
+from recipe_slices import SIZES, arg_query, read_records, write_fasta, write_slices
 from test_nextflow_wiring import cli_options, defined_params, schema
-
-from seqclass.io.sequences import read_sequences
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = REPO / "assets" / "recipes"
@@ -144,44 +142,10 @@ def test_usage_quotes_each_script_whole(script):
 
 # ---------------------------------------------------------------- (d) the chains on small slices
 
-def _fasta(path: Path, records) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "wt") as fh:
-        fh.writelines(f">{rid} {desc}".rstrip() + f"\n{seq}\n" for rid, desc, seq in records)
-
-
-def _records(path: Path, keep=lambda i, rec: True, cut: int | None = None) -> list:
-    return [(r.id, r.description, r.sequence[:cut]) for i, r in enumerate(read_sequences(path))
-            if keep(i, r)]
-
-
-def _spread(records: list, n: int) -> list:
-    """n records evenly spaced through a file (neighbours are often one family)."""
-    return records[::max(1, len(records) // n)][:n]
-
-
 @pytest.fixture(scope="module")
 def slices(tmp_path_factory) -> Path:
     """DATA's layout with a few dozen sequences per class, cut short."""
-    root = tmp_path_factory.mktemp("recipe_data")
-    genes = _records(DATA / "arg" / "argannot.fasta", cut=1100)
-    by_class = {c: _spread([g for g in genes if f"~~~({c})" in g[0]], 24) for c in ("Bla", "AGly", "MLS")}
-    _fasta(root / "arg" / "argannot.fasta", [g for group in by_class.values() for g in group])
-    for name in ("non_arg_orfs_s_epidermidis.fasta", "non_arg_orfs_e_coli_K12.fasta"):
-        _fasta(root / "arg" / name, _records(DATA / "arg" / name, lambda i, r: i < 40, cut=1100))
-    prom = DATA / "promoters"
-    for name in ("Bacillus_prom.fa", "Bacillus_non_prom.fa"):
-        _fasta(root / "promoters" / name, _records(prom / name, lambda i, r: i < 60))
-    _fasta(root / "genomes" / "s_epidermidis_ST14.fa.gz",
-           _records(DATA / "genomes" / "s_epidermidis_ST14.fa.gz", lambda i, r: i == 0, cut=30_000))
-    for path in sorted((DATA / "protein_localization").glob("*.fasta")):
-        _fasta(root / "protein_localization" / path.name, _records(path, lambda i, r: i < 24, cut=150))
-    replicons = _records(DATA / "plasmid" / "plasmidfinder.fasta", cut=400)
-    families = {f: [r for r in replicons if re.match(p, r[0].split("~~~")[1])]
-                for f, p in (("Inc", "Inc"), ("rep", "(?i)rep"), ("Col", "Col"))}
-    _fasta(root / "plasmid" / "plasmidfinder.fasta", [r for f in families.values() for r in _spread(f, 20)])
-    return root
+    return write_slices(tmp_path_factory.mktemp("recipe_data"), DATA)
 
 
 def metrics(path: Path) -> dict:
@@ -198,12 +162,6 @@ def predictions(path: Path, n: int) -> pd.DataFrame:
     probs = frame.filter(like="prob_")
     assert probs.shape[1] >= 2 and ((probs.sum(axis=1) - 1).abs() < 1e-3).all()
     return frame
-
-
-def arg_query(slices: Path) -> list:
-    """A gene of at least the long model's 1024-nt window and two shorter pieces of it."""
-    gene = next(g for g in _records(slices / "arg" / "argannot.fasta") if len(g[2]) >= 1024)
-    return [gene, ("piece", "", gene[2][200:500]), ("read", "", gene[2][600:700])]
 
 
 def check_arg(out: Path, slices: Path) -> None:
@@ -237,7 +195,8 @@ def check_protein_localization(out: Path, slices: Path) -> None:
     assert doc["task"] == "multiclass" and doc["n"] > 0
     assert json.loads((out / "model" / "config.json").read_text())["family"] == "bilstm"
     assert len(json.loads((out / "model" / "labels.json").read_text())) == 11
-    predictions(out / "predictions.tsv", len(_records(slices / "protein_localization" / "peroxisomal.fasta")))
+    queries = read_records(slices / "protein_localization" / "peroxisomal.fasta")
+    predictions(out / "predictions.tsv", len(queries))
 
 
 def check_plasmid(out: Path, slices: Path) -> None:
@@ -248,16 +207,17 @@ def check_plasmid(out: Path, slices: Path) -> None:
     assert not set(stretches.loc[~train, "parent_id"]) & set(stretches.loc[train, "parent_id"])
     assert (stretches.groupby("parent_id").size() == 4).all()
     assert (stretches.loc[~train, "strand"] == "+").all() and (stretches["strand"] == "-").any()
-    frame = predictions(out / "predictions.tsv", len(_records(slices / "plasmid" / "plasmidfinder.fasta")))
+    queries = read_records(slices / "plasmid" / "plasmidfinder.fasta")
+    frame = predictions(out / "predictions.tsv", len(queries))
     assert set(frame["label"]) <= {"Inc", "rep", "Col", "other"}
 
 
-# recipe -> the scripts' size variables for a tiny run, and what its outputs must show
+# recipe -> what its outputs must show
 CHAINS = {
-    "arg": ({}, check_arg),
-    "promoter": ({"LM_STEPS": 4, "EPOCHS": 2}, check_promoter),
-    "protein_localization": ({"EPOCHS": 2}, check_protein_localization),
-    "plasmid": ({"K": 4, "EPOCHS": 2}, check_plasmid),
+    "arg": check_arg,
+    "promoter": check_promoter,
+    "protein_localization": check_protein_localization,
+    "plasmid": check_plasmid,
 }
 # the chains that pretrain or train a deep network on every command take longest
 HEAVY = {"promoter", "protein_localization"}
@@ -279,11 +239,11 @@ def chain_runs(request, slices, tmp_path_factory) -> dict[str, tuple[Path, subpr
         extra = {}
         if recipe == "arg":
             extra["QUERY"] = str(out.parent / "query.fa")
-            _fasta(out.parent / "query.fa", arg_query(slices))
+            write_fasta(out.parent / "query.fa", arg_query(slices))
         log = open(out.parent / "log.txt", "w")  # closed when the run is collected
         proc = subprocess.Popen(
             ["bash", str(RECIPES / f"{recipe}.sh")], cwd=out.parent, stdout=log, stderr=subprocess.STDOUT,
-            env={**env, "OUT": str(out), **extra, **{k: str(v) for k, v in CHAINS[recipe][0].items()}})
+            env={**env, "OUT": str(out), **extra, **{k: str(v) for k, v in SIZES[recipe].items()}})
         runs[recipe] = (out, proc, log)
     yield runs
     for _, proc, log in runs.values():
@@ -301,4 +261,4 @@ def test_recipe_chain_runs_on_a_slice(recipe, chain_runs, slices):
     out, proc, _ = chain_runs[recipe]
     rc = proc.wait(timeout=900)
     assert rc == 0, f"{recipe}.sh failed ({rc}):\n{(out.parent / 'log.txt').read_text()[-4000:]}"
-    CHAINS[recipe][1](out, slices)
+    CHAINS[recipe](out, slices)
