@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
 #   make demo   the pipeline (-profile test,local) on the bundled data, offline
-#   make test   ruff, nextflow lint, every pytest test (real Nextflow runs among them)
+#   make test   ruff, mypy, nextflow lint, every pytest test (real Nextflow runs among them)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,7 +17,7 @@ NXF_TOOLS := tools/nextflow
 NXF_LINT_FIX := $(NXF_TOOLS)/lint-fix/nextflow/script/control/LazyErrorCollector.java
 NXF_VERSION := $(shell sed -n 's:.*<nextflow.version>\(.*\)</nextflow.version>.*:\1:p' $(NXF_TOOLS)/pom.xml)
 
-.PHONY: install nextflow tools test lint nf-lint nf-check pytest nf-test demo clean
+.PHONY: install nextflow tools test lint typecheck nf-lint nf-check pytest nf-test demo clean
 
 $(VENV)/.installed: pyproject.toml containers/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -67,7 +67,11 @@ tools:
 	fi
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks bin/seqclass
+	$(BIN)/ruff check src tests benchmarks experiments tools/same_outputs.py bin/seqclass
+
+# the package's types ([tool.mypy] in pyproject.toml); tests/test_layers.py checks its imports
+typecheck: install
+	$(BIN)/mypy
 
 # Nextflow's own static check (strict syntax); nf-test.config is nf-test's file, not a Nextflow config
 nf-lint: $(BIN)/nextflow
@@ -87,7 +91,7 @@ nf-test: install
 	@if command -v nf-test >/dev/null; then PATH=$(abspath $(BIN)):$$PATH nf-test test; \
 	else echo "make test: nf-test is not installed; its cases ran as pytest twins"; fi
 
-test: install tools lint nf-lint nf-check pytest nf-test
+test: install tools lint typecheck nf-lint nf-check pytest nf-test
 
 # the real pipeline, offline, on the bundled promoter data; DEMO_OUT moves the results
 demo: install tools

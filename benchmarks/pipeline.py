@@ -53,7 +53,7 @@ def cli_steps(out: Path) -> list[list[str]]:
         [seqclass, "chunk", "--dataset", f"{out}/seqclass.split.parquet", "--window", "81",
          "--out", f"{out}/seqclass.chunks.parquet"],
         [seqclass, "train", "--dataset", f"{out}/seqclass.chunks.parquet", "--out", f"{out}/seqclass.model",
-         "--threads", THREADS, "--k", "5"],
+         "--threads", THREADS, "--kmer-size", "5"],
         [seqclass, "evaluate", "--model", f"{out}/seqclass.model",
          "--dataset", f"{out}/seqclass.split.parquet", "--out", f"{out}/seqclass.evaluation",
          "--threads", THREADS],

@@ -90,10 +90,10 @@ SCRIPT = Path(__file__).resolve()
 def build_model(name: str, config: dict):
     """A trained tiny model of this family (or the random NT-v2-100M-sized one)."""
     from seqclass.models import family
-    from seqclass.models.base import TrainData
+    from seqclass.spec import TrainData
 
     if name == NT:
-        from seqclass.models.hf import HfClassifier
+        from seqclass.models.families.hf import HfClassifier
 
         directory = nt_checkpoint(Path(config["workdir"]))
         spec = make_spec("hf", {**config, "batch_size": config["nt_batch_size"]},

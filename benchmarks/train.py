@@ -253,7 +253,8 @@ def make_spec(name: str, config: dict, **extra):
     """A ModelSpec with the family's CLI defaults, the small sizes above and the run's device."""
     import dataclasses
 
-    from seqclass.models import ModelSpec, family
+    from seqclass.models import family
+    from seqclass.spec import ModelSpec
 
     params = dataclasses.asdict(family(name).Params())
     params.update(SIZES.get(name, {}), **extra)
@@ -344,7 +345,7 @@ def timed_fit(cls, spec, train, config: dict, warmup_steps: int, naive: bool = F
     """Fit, timing each optimizer step; (model, timed steps, transformer shape, fit seconds).
 
     naive: every batch padded to the model's full width (see FullWidthFamily)."""
-    from seqclass.train import loop
+    from seqclass.training import loop
 
     steps: list[dict] = []
     shape_box: dict = {}
@@ -391,7 +392,7 @@ def worker(name: str, config: dict) -> dict:
     import torch
 
     from seqclass.models import family
-    from seqclass.models.base import TrainData
+    from seqclass.spec import TrainData
 
     set_threads(config)
     device = config["device"]

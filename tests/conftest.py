@@ -147,7 +147,7 @@ def listing(directory: Path) -> set[str]:
 REPO = Path(__file__).resolve().parents[1]
 # a subprocess sees one CPU thread too, as the in-process tests (see one_torch_thread)
 ONE_THREAD_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-KILL_ENV = "SEQCLASS_TEST_KILL_AT_STEP"  # seqclass.train.loop.KILL_ENV, without importing torch
+KILL_ENV = "SEQCLASS_TEST_KILL_AT_STEP"  # seqclass.training.checkpoint.KILL_ENV
 
 
 def run_killed(args: list[str], out: Path, step: int) -> subprocess.CompletedProcess:
@@ -260,11 +260,11 @@ def pipeline(tmp_path_factory) -> Pipeline:
        "--clusterer", "builtin", "--fractions", "0.6,0.2,0.2", "--seed", "1")
     ok("chunk", "--dataset", root / "split.parquet", "--out", root / "chunks.parquet",
        "--window", "60", "--stride", "30")
-    ok("train", "--dataset", root / "split.parquet", "--model", "kmer-logreg",
-       "--out", root / "model", "--k", "6")
-    ok("train", "--dataset", root / "chunks.parquet", "--model", "kmer-logreg",
-       "--out", root / "chunk_model", "--k", "6")
-    ok("train", "--dataset", root / "split.parquet", "--model", "gc-logreg",
+    ok("train", "--dataset", root / "split.parquet", "--family", "kmer-logreg",
+       "--out", root / "model", "--kmer-size", "6")
+    ok("train", "--dataset", root / "chunks.parquet", "--family", "kmer-logreg",
+       "--out", root / "chunk_model", "--kmer-size", "6")
+    ok("train", "--dataset", root / "split.parquet", "--family", "gc-logreg",
        "--out", root / "gc_model")
     ok("evaluate", "--model", root / "model", "--dataset", root / "split.parquet",
        "--out", root / "evaluation")
@@ -287,8 +287,8 @@ def pipeline(tmp_path_factory) -> Pipeline:
     ok("build", "--out", root / "multi.parquet", "--input", root / "multi.csv")
     ok("split", "--dataset", root / "multi.parquet", "--out", root / "multi_split.parquet",
        "--strategy", "random", "--fractions", "0.6,0.1,0.3")
-    ok("train", "--dataset", root / "multi_split.parquet", "--model", "kmer-logreg",
-       "--out", root / "multi_model", "--k", "6")
+    ok("train", "--dataset", root / "multi_split.parquet", "--family", "kmer-logreg",
+       "--out", root / "multi_model", "--kmer-size", "6")
 
     return Pipeline(root=root, fastas=fastas, dataset=root / "dataset.parquet",
                     split=root / "split.parquet", chunks=root / "chunks.parquet",

@@ -83,20 +83,20 @@ def test_ood_json_written_from_valid_rows(pipeline, which):
 
 
 def test_ood_quantile_flag_and_no_valid_rows(tmp_path, pipeline):
-    ok("train", "--dataset", pipeline.split, "--model", "gc-logreg", "--out", tmp_path / "m",
+    ok("train", "--dataset", pipeline.split, "--family", "gc-logreg", "--out", tmp_path / "m",
        "--ood-quantile", "0.5")
     doc = json.loads((tmp_path / "m" / "ood.json").read_text())
     assert doc["quantile"] == 0.5 and doc["threshold"] == pytest.approx(doc["quantiles"]["0.5"])
     assert json.loads((tmp_path / "m" / "training.json").read_text()).get("ood") is None
     # a table without a split column: every row trains, no validation rows, no threshold
-    ok("train", "--dataset", pipeline.dataset, "--model", "gc-logreg", "--out", tmp_path / "n")
+    ok("train", "--dataset", pipeline.dataset, "--family", "gc-logreg", "--out", tmp_path / "n")
     doc = json.loads((tmp_path / "n" / "ood.json").read_text())
     assert doc["fitted"] is False and doc["threshold"] is None and doc["n_valid"] == 0
     ok("predict", "--model", tmp_path / "n", "--input", pipeline.fastas["pos"],
        "--out", tmp_path / "p.tsv")
     preds = tsv(tmp_path / "p.tsv")
     assert preds["ood"].isna().all() and preds["ood_score"].notna().all()
-    assert run("train", "--dataset", pipeline.split, "--model", "gc-logreg",
+    assert run("train", "--dataset", pipeline.split, "--family", "gc-logreg",
                "--out", tmp_path / "bad", "--ood-quantile", "1.5") == 1
 
 

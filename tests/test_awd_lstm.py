@@ -8,6 +8,7 @@ The networks are tiny and run for a few steps on one CPU thread.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import random
@@ -31,14 +32,14 @@ from safetensors.numpy import load_file
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 pytestmark = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed")
 
-LM_FLAGS = ["--k", "3", "--kmer-stride", "2", "--embed-dim", "16", "--hidden", "24",
+LM_FLAGS = ["--kmer-size", "3", "--kmer-stride", "2", "--embed-dim", "16", "--hidden", "24",
             "--layers", "2", "--bptt", "16", "--batch-size", "8", "--max-steps", "20",
             "--eval-every", "10", "--lr", "1e-2"]
 TRAIN_FLAGS = ["--max-steps", "10", "--eval-every", "5", "--batch-size", "16", "--lr", "5e-3",
                "--awd-head-hidden", "8", "--max-len", "200"]
 # evaluations at 4, 8, 12; checkpoints at 3, 6, 9, 12, so a kill at 8 resumes from 6, mid-way
 # between two evaluations (the running loss and the log are restored, the log cut back)
-RESUME_FLAGS = ["--k", "3", "--kmer-stride", "2", "--embed-dim", "16", "--hidden", "32",
+RESUME_FLAGS = ["--kmer-size", "3", "--kmer-stride", "2", "--embed-dim", "16", "--hidden", "32",
                 "--layers", "2", "--bptt", "20", "--batch-size", "8", "--max-steps", "12",
                 "--eval-every", "4", "--checkpoint-every", "3", "--keep-checkpoints", "2"]
 
@@ -68,7 +69,7 @@ def lm(tmp_path_factory) -> Path:
 def fine_tuned(lm, pipeline, tmp_path_factory) -> Path:
     """awd-lstm from the LM: head alone for 5 steps, then the top LSTM layer too; evaluated."""
     root = tmp_path_factory.mktemp("awd")
-    ok("train", "--dataset", pipeline.split, "--model", "awd-lstm", "--pretrained", lm,
+    ok("train", "--dataset", pipeline.split, "--family", "awd-lstm", "--pretrained", lm,
        "--unfreeze-every", "5", "--out", root / "model", *TRAIN_FLAGS)
     ok("evaluate", "--model", root / "model", "--dataset", pipeline.split, "--out", root / "eval")
     ok("predict", "--model", root / "model", "--input", pipeline.long_fasta,
@@ -153,12 +154,12 @@ def test_encoder_starts_from_the_language_model(lm):
     """After 0 steps: the built-and-initialised classifier holds the LM's encoder."""
     import torch
 
-    from seqclass.models.awd_lstm import AwdLstm, _resolve
-    from seqclass.models.base import ModelSpec
-    from seqclass.train.params import DeepTrainParams  # noqa: F401  (flags' defaults below)
+    from seqclass.models.families.awd_lstm import AwdLstm, AwdLstmParams
+    from seqclass.spec import ModelSpec
 
-    spec = ModelSpec("awd-lstm", "dna", "multiclass", ["neg", "pos"], params=_params(lm))
-    _resolve(spec)
+    spec = ModelSpec("awd-lstm", "dna", "multiclass", ["neg", "pos"],
+                     params=AwdLstmParams(pretrained=str(lm)))
+    spec = AwdLstm.resolve(spec)
     net = AwdLstm.build(spec)
     AwdLstm.initialise(net, spec)
     language = load_file(str(lm / "model.safetensors"))
@@ -169,23 +170,15 @@ def test_encoder_starts_from_the_language_model(lm):
     scales = [s for _, s in AwdLstm.param_groups(net, spec)]
     assert np.allclose(scales, [2.6 ** -3, 2.6 ** -2, 2.6 ** -1, 1.0])
     # gradual unfreezing by step: head, + top LSTM, + LSTM 0, + embedding
-    spec.params["unfreeze_every"] = 5
+    spec = dataclasses.replace(spec, params=dataclasses.replace(spec.params, unfreeze_every=5))
     for step, trainable in ((0, 1), (4, 1), (5, 2), (10, 3), (15, 4), (99, 4)):
         AwdLstm.before_step(net, spec, step, steps_per_epoch=3)
         flags = [all(w.requires_grad for w in g) for g in net.layer_groups()]
         assert flags == [False] * (4 - trainable) + [True] * trainable, step
 
 
-def _params(lm: Path) -> dict:
-    import dataclasses
-
-    from seqclass.models.awd_lstm import AwdLstmParams
-
-    return {**dataclasses.asdict(AwdLstmParams()), "pretrained": str(lm)}
-
-
 def test_from_scratch_with_stride(pipeline, tmp_path):
-    ok("train", "--dataset", pipeline.split, "--model", "awd-lstm", "--token-k", "4",
+    ok("train", "--dataset", pipeline.split, "--family", "awd-lstm", "--token-k", "4",
        "--token-stride", "2", "--embed-dim", "8", "--awd-hidden", "8", "--awd-layers", "1",
        "--out", tmp_path / "m", *TRAIN_FLAGS)
     p = json.loads((tmp_path / "m" / "config.json").read_text())["params"]
@@ -227,24 +220,24 @@ def test_protein_lm_for_dna(capsys, pipeline, tmp_path):
     rng = random.Random(5)
     prot = "".join(rng.choice("ACDEFGHIKLMNPQRSTVWY") for _ in range(3000))
     write_fasta(tmp_path / "prot.faa", [("p1", prot)])
-    ok("pretrain", "--input", tmp_path / "prot.faa", "--out", tmp_path / "plm", "--k", "1",
+    ok("pretrain", "--input", tmp_path / "prot.faa", "--out", tmp_path / "plm", "--kmer-size", "1",
        "--kmer-stride", "1", "--embed-dim", "8", "--hidden", "8", "--layers", "1", "--bptt", "16",
        "--batch-size", "4", "--max-steps", "2", "--eval-every", "2")
     assert json.loads((tmp_path / "plm" / "config.json").read_text())["alphabet"] == "protein"
-    _fails(capsys, ["train", "--dataset", pipeline.split, "--model", "awd-lstm", "--pretrained",
+    _fails(capsys, ["train", "--dataset", pipeline.split, "--family", "awd-lstm", "--pretrained",
                     tmp_path / "plm", "--out", tmp_path / "m", *TRAIN_FLAGS],
            ["protein language model", "dna"], tmp_path)
 
 
 def test_missing_or_conflicting_lm(capsys, pipeline, lm, tmp_path):
-    _fails(capsys, ["train", "--dataset", pipeline.split, "--model", "awd-lstm", "--pretrained",
+    _fails(capsys, ["train", "--dataset", pipeline.split, "--family", "awd-lstm", "--pretrained",
                     tmp_path / "nowhere", "--out", tmp_path / "m", *TRAIN_FLAGS],
            ["nowhere", "not found"], tmp_path)
-    _fails(capsys, ["train", "--dataset", pipeline.split, "--model", "awd-lstm", "--pretrained",
+    _fails(capsys, ["train", "--dataset", pipeline.split, "--family", "awd-lstm", "--pretrained",
                     lm, "--token-k", "5", "--out", tmp_path / "m", *TRAIN_FLAGS],
            ["--token-k 5", "leave it out"], tmp_path)
     (tmp_path / "notlm").mkdir()
-    _fails(capsys, ["train", "--dataset", pipeline.split, "--model", "awd-lstm", "--pretrained",
+    _fails(capsys, ["train", "--dataset", pipeline.split, "--family", "awd-lstm", "--pretrained",
                     tmp_path / "notlm", "--out", tmp_path / "m", *TRAIN_FLAGS],
            ["not a seqclass language model"], tmp_path)
 

@@ -249,7 +249,7 @@ def test_output_equals_model_directory(capsys, tmp_path, pipeline):
     before = {p.name: p.read_bytes() for p in model.iterdir()}
     fails(capsys, ["evaluate", "--model", model, "--dataset", pipeline.split, "--out", model],
           [model, "refusing"], [tmp_path])
-    fails(capsys, ["train", "--dataset", pipeline.split, "--model", "kmer-logreg",
+    fails(capsys, ["train", "--dataset", pipeline.split, "--family", "kmer-logreg",
                    "--out", pipeline.split], [pipeline.split, "refusing"], [tmp_path])
     assert {p.name: p.read_bytes() for p in model.iterdir()} == before
 
@@ -264,7 +264,7 @@ def test_missing_input_file(capsys, dirs, pipeline, step):
         "build-label": (["build", "--out", out / "d.parquet", "--input", f"pos={missing}"], missing),
         "split": (["split", "--dataset", table, "--out", out / "s.parquet"], table),
         "chunk": (["chunk", "--dataset", table, "--out", out / "c.parquet", "--window", "10"], table),
-        "train": (["train", "--dataset", table, "--model", "kmer-logreg", "--out", out / "m"], table),
+        "train": (["train", "--dataset", table, "--family", "kmer-logreg", "--out", out / "m"], table),
         "evaluate": (["evaluate", "--model", pipeline.model, "--dataset", table, "--out", out / "ev"],
                      table),
         "predict": (["predict", "--model", pipeline.model, "--input", missing, "--out", out / "p.tsv"],
@@ -316,7 +316,7 @@ def test_outputs_get_the_umask_mode(dirs):
         ok("build", "--out", out / "d.parquet", "--input", pos, neg)
         ok("split", "--dataset", out / "d.parquet", "--out", out / "s.parquet", "--strategy",
            "random")
-        ok("train", "--dataset", out / "s.parquet", "--model", "gc-logreg", "--out", out / "m")
+        ok("train", "--dataset", out / "s.parquet", "--family", "gc-logreg", "--out", out / "m")
     finally:
         os.umask(old)
     for path in [out / "d.parquet", out / "d.summary.json", out / "s.leakage.tsv", out / "m",

@@ -1,6 +1,6 @@
 """The aligned-reads route: `build --bam` and `predict --bam` on simulated TB-style data.
 
-The module fixture runs benchmarks/simulate_tb.py on its tiny panel (3 genes of 300 bp, 3
+The module fixture runs seqclass.data.simulate_tb on its tiny panel (3 genes of 300 bp, 3
 drugs, 20 samples at ~20x: wgsim, bwa mem, samtools; about a second) and the tests check the
 consensus against the planted SNPs, the phenotype tables, a train → evaluate → predict round
 with one 0/1 column per drug, and bad input. Skips without wgsim, bwa, samtools or pysam.
@@ -34,7 +34,7 @@ def sim(tmp_path_factory) -> Path:
         pytest.skip(f"not on PATH: {', '.join(missing)} (apt-get install samtools bwa)")
     pytest.importorskip("pysam", reason="the bam extra: pip install pysam")
     out = tmp_path_factory.mktemp("simulated_tb")
-    subprocess.run([sys.executable, str(REPO / "benchmarks" / "simulate_tb.py"), "--outdir", str(out),
+    subprocess.run([sys.executable, "-m", "seqclass.data.simulate_tb", "--outdir", str(out),
                     "--panel", "tiny", "--samples", "20", "--gene-length", "300", "--coverage", "20",
                     "--resistance-rate", "0.3", "--seed", "1", "--threads", "2"],
                    check=True, capture_output=True)
@@ -184,7 +184,7 @@ def test_train_evaluate_predict_one_column_per_drug(sim, dataset, tmp_path):
        "--out", split)
     table = pq.read_table(split)
     assert table.column_names[-2:] == ["sample", "region"]  # the dataset's extra columns survive
-    ok("train", "--dataset", split, "--model", "kmer-logreg", "--k", "4", "--out", model)
+    ok("train", "--dataset", split, "--family", "kmer-logreg", "--kmer-size", "4", "--out", model)
     ok("evaluate", "--model", model, "--dataset", split, "--split", "all", "--out", tmp_path / "eval")
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["task"] == "multilabel" and metrics["n"] == 20
@@ -206,7 +206,7 @@ def test_cnn_flatten_on_the_fixed_layout(sim, dataset, tmp_path, one_torch_threa
     split, model = tmp_path / "split.parquet", tmp_path / "cnn"
     ok("split", "--dataset", dataset, "--strategy", "random", "--out", split)
     length = pq.read_table(dataset).column("length").to_pylist()[0]
-    ok("train", "--dataset", split, "--model", "cnn", "--pooling", "flatten", "--max-len", length,
+    ok("train", "--dataset", split, "--family", "cnn", "--pooling", "flatten", "--max-len", length,
        "--channels", "8", "--conv-layers", "1", "--pool-size", "4", "--max-steps", "3",
        "--batch-size", "8", "--out", model)
     ok("predict", "--model", model, *bam_args(sim), "--per-region", "--out", tmp_path / "p.parquet")
@@ -300,7 +300,7 @@ def test_bam_and_input_together(capsys, bad):
 def test_predict_input_and_bam_are_alternatives(capsys, bad, dataset, tmp_path):
     src, out, _ = bad
     model = tmp_path / "model"
-    ok("train", "--dataset", dataset, "--model", "gc-logreg", "--out", model)
+    ok("train", "--dataset", dataset, "--family", "gc-logreg", "--out", model)
     fails(capsys, ["predict", "--model", model, "--out", out / "p.tsv"], ["--input", "--bam"], [src, out])
     fails(capsys, ["predict", "--model", model, "--bam", src / "sim001.bam", "--out", out / "p.tsv"],
           ["--bam needs --regions and --reference"], [src, out])

@@ -41,7 +41,7 @@ def test_train_help_lists_family_options(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     out = capsys.readouterr().out
-    assert "kmer-logreg options" in out and "gc-logreg options" in out and "--k " in out
+    assert "kmer-logreg options" in out and "gc-logreg options" in out and "--kmer-size " in out
 
 
 def test_usage_error_exits_2(capsys):
@@ -78,3 +78,27 @@ def test_versions_without_a_gpu_does_not_import_torch(tmp_path):
     assert found["cuda"] == "none" and found["torch"]
     if not list(Path("/dev").glob("nvidia[0-9]*")):
         assert proc.stdout.strip().endswith("False")
+
+
+def test_deprecated_flags_still_work_for_one_release(pipeline, tmp_path, caplog):
+    """`train --model` (now --family) and `--k` (now --kmer-size) set the same options, with a
+    warning naming the new flag; they are hidden from --help."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    with caplog.at_level("WARNING"):
+        assert main(["train", "--dataset", str(pipeline.split), "--model", "kmer-logreg",
+                     "--k", "3", "--out", str(old)]) == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("--model is deprecated" in w and "--family" in w for w in warnings), warnings
+    assert any("--k is deprecated" in w and "--kmer-size" in w for w in warnings), warnings
+    assert main(["train", "--dataset", str(pipeline.split), "--family", "kmer-logreg",
+                 "--kmer-size", "3", "--out", str(new)]) == 0
+    for name in ("config.json", "model.safetensors"):
+        assert (old / name).read_bytes() == (new / name).read_bytes(), name
+
+
+def test_deprecated_flags_are_hidden_from_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert "--family" in out and "--kmer-size" in out
+    assert "--model" not in out and "--k " not in out and "--k\n" not in out

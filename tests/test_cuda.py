@@ -7,6 +7,7 @@ reason). On a GPU machine: `python -m pytest tests/test_cuda.py` or `benchmarks/
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 
@@ -40,7 +41,8 @@ def held_out(pipeline) -> pd.DataFrame:
 
 def scores_on(model, device: str, sequences: list[str]) -> np.ndarray:
     """The model's logits with scoring moved to `device` (training's device is the default)."""
-    model.spec.params["device"] = device
+    model.spec = dataclasses.replace(model.spec, params=dataclasses.replace(model.spec.params,
+                                                                            device=device))
     return model.logits(sequences)
 
 
@@ -51,11 +53,11 @@ def test_bf16_training_on_cuda_scores_alike_on_cpu(pipeline, tmp_path, family):
     import torch
 
     from seqclass.models import store
-    from seqclass.models.base import to_probabilities
+    from seqclass.spec import to_probabilities
 
     out = tmp_path / family
     small = SMALL.get(family, ["--embed-dim", "16", "--awd-hidden", "32", "--awd-layers", "2"])
-    ok("train", "--dataset", pipeline.split, "--model", family, "--out", out, *small, *STEPS,
+    ok("train", "--dataset", pipeline.split, "--family", family, "--out", out, *small, *STEPS,
        "--max-steps", "60", "--eval-every", "20")
     loop = json.loads((out / "training.json").read_text())["training_loop"]
     assert loop["device"].startswith("cuda")
@@ -78,7 +80,7 @@ def test_bf16_training_on_cuda_scores_alike_on_cpu(pipeline, tmp_path, family):
 def test_fp16_training_on_cuda(pipeline, tmp_path):
     """--precision fp16 trains through the gradient scaler: finite losses, a usable model."""
     out = tmp_path / "fp16"
-    ok("train", "--dataset", pipeline.split, "--model", "cnn", "--out", out, *SMALL["cnn"], *STEPS,
+    ok("train", "--dataset", pipeline.split, "--family", "cnn", "--out", out, *SMALL["cnn"], *STEPS,
        "--precision", "fp16", "--max-steps", "40", "--eval-every", "20")
     loop = json.loads((out / "training.json").read_text())["training_loop"]
     assert loop["precision"] == "fp16"
@@ -90,7 +92,7 @@ def test_fp16_training_on_cuda(pipeline, tmp_path):
 def test_resume_after_kill_on_cuda(pipeline, tmp_path):
     """A run killed on the GPU resumes from its last checkpoint (CUDA generator states
     included) and ends where an uninterrupted run ends, to CUDA's run-to-run tolerance."""
-    args = ["train", "--dataset", str(pipeline.split), "--model", "cnn", *SMALL["cnn"], *STEPS,
+    args = ["train", "--dataset", str(pipeline.split), "--family", "cnn", *SMALL["cnn"], *STEPS,
             "--max-steps", "12", "--grad-accum", "2", "--eval-every", "2", "--checkpoint-every", "4",
             "--dropout", "0.3"]
     ok(*args, "--out", tmp_path / "whole")
@@ -110,7 +112,7 @@ def test_hf_fine_tunes_on_cuda(pipeline, checkpoints, tmp_path):  # noqa: F811
     from seqclass.models import store
 
     out = tmp_path / "hf"
-    ok("train", "--dataset", pipeline.split, "--model", "hf", "--pretrained", checkpoints["esm"],
+    ok("train", "--dataset", pipeline.split, "--family", "hf", "--pretrained", checkpoints["esm"],
        "--out", out, *STEPS, "--lr", "1e-3", "--max-steps", "12", "--eval-every", "6")
     assert json.loads((out / "training.json").read_text())["training_loop"]["device"].startswith("cuda")
     ok("predict", "--model", out, "--input", pipeline.long_fasta, "--out", tmp_path / "p.tsv")

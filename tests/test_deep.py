@@ -23,7 +23,7 @@ import pytest
 from conftest import ONE_THREAD_ENV, REPO, assert_no_pickle, listing, log_records, ok, run, run_killed
 from safetensors.numpy import load_file
 
-from seqclass.train import batching
+from seqclass.training import batching
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed "
@@ -60,7 +60,7 @@ def deep_models(pipeline, tmp_path_factory) -> dict[str, Path]:
         pytest.skip("PyTorch is not installed")
     root = tmp_path_factory.mktemp("deep")
     for case, fam, data, extra in CASES:
-        ok("train", "--dataset", getattr(pipeline, data), "--model", fam, "--out", root / case,
+        ok("train", "--dataset", getattr(pipeline, data), "--family", fam, "--out", root / case,
            *SMALL[fam], *STEPS, *extra)  # later flags win
         ok("evaluate", "--model", root / case, "--dataset", getattr(pipeline, data),
            "--out", root / f"{case}.eval")
@@ -128,7 +128,7 @@ def test_cnn_finds_the_planted_motifs(deep_models):
 def test_loading_a_model_gives_the_training_logits(deep_models, pipeline):
     """from_tensors rebuilds the same network: the evaluation's probabilities are reproducible."""
     from seqclass.models import store
-    from seqclass.models.base import to_probabilities
+    from seqclass.spec import to_probabilities
 
     model = store.load(deep_models["transformer"])
     table = pq.read_table(pipeline.split).to_pandas()
@@ -155,7 +155,7 @@ def test_loading_a_model_gives_the_training_logits(deep_models, pipeline):
 @needs_torch
 def test_multilabel(pipeline, tmp_path):
     out = tmp_path / "m"
-    ok("train", "--dataset", pipeline.multilabel_split, "--model", "embedding-bag", "--out", out,
+    ok("train", "--dataset", pipeline.multilabel_split, "--family", "embedding-bag", "--out", out,
        "--token-k", "6", "--embed-dim", "16", "--bag-hidden", "0", "--max-steps", "40",
        "--batch-size", "8", "--lr", "0.05", "--eval-every", "20", "--early-stop-metric", "f1_macro")
     assert json.loads((out / "config.json").read_text())["task"] == "multilabel"
@@ -169,7 +169,7 @@ def test_multilabel(pipeline, tmp_path):
 
 @needs_torch
 def test_weighted_sampler_and_gradient_accumulation(pipeline, tmp_path):
-    ok("train", "--dataset", pipeline.split, "--model", "embedding-bag", "--out", tmp_path / "m",
+    ok("train", "--dataset", pipeline.split, "--family", "embedding-bag", "--out", tmp_path / "m",
        "--embed-dim", "8", "--bag-hidden", "0", "--epochs", "2", "--batch-size", "4",
        "--grad-accum", "3", "--sampler", "weighted", "--schedule", "linear", "--warmup-ratio", "0")
     loop = json.loads((tmp_path / "m" / "training.json").read_text())["training_loop"]
@@ -182,7 +182,7 @@ def test_weighted_sampler_and_gradient_accumulation(pipeline, tmp_path):
 @needs_torch
 def test_early_stopping_keeps_the_best_step(pipeline, tmp_path):
     """With --lr 0 nothing improves after the first evaluation: patience 2 stops at the third."""
-    ok("train", "--dataset", pipeline.split, "--model", "embedding-bag", "--out", tmp_path / "m",
+    ok("train", "--dataset", pipeline.split, "--family", "embedding-bag", "--out", tmp_path / "m",
        "--embed-dim", "8", "--batch-size", "8", "--max-steps", "50", "--eval-every", "2",
        "--lr", "0", "--early-stop-metric", "loss", "--patience", "2")
     loop = json.loads((tmp_path / "m" / "training.json").read_text())["training_loop"]
@@ -195,7 +195,7 @@ def test_early_stopping_keeps_the_best_step(pipeline, tmp_path):
 
 @needs_torch
 def test_resume_after_kill_matches_an_uninterrupted_run(pipeline, tmp_path):
-    args = ["train", "--dataset", str(pipeline.split), "--model", "cnn", *SMALL["cnn"],
+    args = ["train", "--dataset", str(pipeline.split), "--family", "cnn", *SMALL["cnn"],
             "--max-steps", "12", "--batch-size", "8", "--grad-accum", "2", "--eval-every", "2",
             "--checkpoint-every", "4", "--keep-checkpoints", "2", "--dropout", "0.3"]
     ok(*args, "--out", tmp_path / "whole")
@@ -230,7 +230,7 @@ def test_resume_after_kill_matches_an_uninterrupted_run(pipeline, tmp_path):
 @needs_torch
 def test_resume_continues_a_finished_model(pipeline, tmp_path):
     out = tmp_path / "m"
-    base = ["train", "--dataset", pipeline.split, "--model", "embedding-bag", "--out", out,
+    base = ["train", "--dataset", pipeline.split, "--family", "embedding-bag", "--out", out,
             "--embed-dim", "8", "--batch-size", "16", "--eval-every", "3"]
     ok(*base, "--max-steps", "6")
     ok(*base, "--max-steps", "9", "--resume")
@@ -245,7 +245,7 @@ def test_resume_continues_a_finished_model(pipeline, tmp_path):
 @needs_torch
 def test_resume_refuses_other_data(pipeline, tmp_path):
     out = tmp_path / "m"
-    small = ["--model", "embedding-bag", "--embed-dim", "8", "--max-steps", "2", "--out", out]
+    small = ["--family", "embedding-bag", "--embed-dim", "8", "--max-steps", "2", "--out", out]
     ok("train", "--dataset", pipeline.split, *small)
     before = (out / "model.safetensors").read_bytes()
     assert run("train", "--dataset", pipeline.chunks, *small, "--resume") == 1
@@ -302,10 +302,10 @@ def test_rc_average_scores_both_strands_alike(pipeline, deep_models, tmp_path):
     from seqclass.models import store
     from seqclass.sequence.alphabet import reverse_complement
 
-    ok("train", "--dataset", pipeline.split, "--model", "cnn", *SMALL["cnn"], "--rc-average",
+    ok("train", "--dataset", pipeline.split, "--family", "cnn", *SMALL["cnn"], "--rc-average",
        "--max-steps", "10", "--batch-size", "16", "--out", tmp_path / "rc")
     model = store.load(tmp_path / "rc")
-    assert model.spec.params["rc_average"] is True
+    assert model.spec.params.rc_average is True
     seqs = pq.read_table(pipeline.split).column("sequence").to_pylist()[:24] + ["ACGTNNACGTA", "A"]
     np.testing.assert_allclose(model.logits(seqs), model.logits([reverse_complement(s) for s in seqs]),
                                rtol=1e-5, atol=1e-6)
@@ -318,7 +318,7 @@ def test_cnn_flatten_pooling_is_position_aware(pipeline, tmp_path):
     """--pooling flatten: a motif's position changes the logits; short inputs are padded."""
     from seqclass.models import store
 
-    ok("train", "--dataset", pipeline.split, "--model", "cnn", *SMALL["cnn"], "--pooling", "flatten",
+    ok("train", "--dataset", pipeline.split, "--family", "cnn", *SMALL["cnn"], "--pooling", "flatten",
        "--pool-size", "2", "--max-len", "64", "--max-steps", "30", "--batch-size", "16",
        "--out", tmp_path / "flat")
     ok("evaluate", "--model", tmp_path / "flat", "--dataset", pipeline.split, "--out", tmp_path / "e")
@@ -331,7 +331,7 @@ def test_cnn_flatten_pooling_is_position_aware(pipeline, tmp_path):
     assert np.isfinite(logits).all() and logits.shape == (5, 2)
     assert not np.allclose(logits[0], logits[1]) and not np.allclose(logits[1], logits[2])
     # the global max-pool with --pool-size still takes inputs shorter than the pools need
-    ok("train", "--dataset", pipeline.split, "--model", "cnn", *SMALL["cnn"], "--pool-size", "4",
+    ok("train", "--dataset", pipeline.split, "--family", "cnn", *SMALL["cnn"], "--pool-size", "4",
        "--max-steps", "2", "--out", tmp_path / "pooled")
     assert np.isfinite(store.load(tmp_path / "pooled").logits(["A", "ACGTAC"])).all()
 
@@ -344,11 +344,10 @@ def test_bilstm_on_the_cpu_runs_each_sequence_alone():
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
     from seqclass.models import family
-    from seqclass.models.base import ModelSpec
+    from seqclass.spec import ModelSpec
 
     cls = family("bilstm")
-    params = {**dataclasses.asdict(cls.Params()), "embed_dim": 8, "lstm_hidden": 6,
-              "lstm_layers": 2, "token_k": 1}
+    params = cls.Params(embed_dim=8, lstm_hidden=6, lstm_layers=2, token_k=1)
     net = cls.build(ModelSpec(family="bilstm", alphabet="dna", task="multiclass",
                               labels=["a", "b"], params=params)).eval()
     torch.manual_seed(0)
@@ -367,19 +366,20 @@ def test_bilstm_on_the_cpu_runs_each_sequence_alone():
 def test_transformer_attention_dropout_is_its_own():
     """--attention-dropout reaches the attention weights alone; models saved before the flag
     existed rebuild with --dropout there, as they were trained."""
-    import dataclasses
 
-    from seqclass.models import family
-    from seqclass.models.base import ModelSpec
+    from seqclass.models import family, store
+    from seqclass.spec import ModelSpec
 
     cls = family("transformer")
-    params = {**dataclasses.asdict(cls.Params()), "dropout": 0.3, "attention_dropout": 0.2}
     spec = ModelSpec(family="transformer", alphabet="dna", task="multiclass", labels=["a", "b"],
-                     params=params)
+                     params=cls.Params(dropout=0.3, attention_dropout=0.2))
     layers = cls.build(spec).encoder.layers
     assert [(layer.self_attn.dropout, layer.dropout1.p) for layer in layers] == [(0.2, 0.3)] * 2
-    del params["attention_dropout"]
-    assert cls.build(spec).encoder.layers[0].self_attn.dropout == 0.3
+    # a config.json written before --attention-dropout existed: one dropout for both
+    stored = dataclasses.asdict(spec.params)
+    del stored["attention_dropout"]
+    old = dataclasses.replace(spec, params=store.params_from_config(cls, stored, Path(".")))
+    assert cls.build(old).encoder.layers[0].self_attn.dropout == 0.3
 
 
 @needs_torch
@@ -389,14 +389,14 @@ def test_transformer_scores_off_pytorchs_encoder_fast_path(monkeypatch):
     import torch
 
     from seqclass.models import family
-    from seqclass.models.base import ModelSpec
+    from seqclass.spec import ModelSpec
 
     def fast_path(*args, **kwargs):
         raise AssertionError("the encoder took PyTorch's fast path")
 
     monkeypatch.setattr(torch, "_transformer_encoder_layer_fwd", fast_path)
     cls = family("transformer")
-    params = {**dataclasses.asdict(cls.Params()), "heads": 4, "embed_dim": 16}
+    params = cls.Params(heads=4, embed_dim=16)
     net = cls.build(ModelSpec(family="transformer", alphabet="dna", task="multiclass",
                               labels=["a", "b"], params=params)).eval()
     tokens = torch.randint(1, 5, (3, 20))
@@ -407,17 +407,17 @@ def test_transformer_scores_off_pytorchs_encoder_fast_path(monkeypatch):
 
 @needs_torch
 def test_bad_deep_options_fail_cleanly(pipeline, tmp_path, capsys):
-    cases = [(["--model", "cnn", "--rc-average"], pipeline.protein_dataset, "--rc-average needs DNA"),
-             (["--model", "cnn", "--precision", "fp16", "--device", "cpu"], pipeline.split, "fp16"),
-             (["--model", "transformer", "--embed-dim", "30", "--heads", "4"], pipeline.split,
+    cases = [(["--family", "cnn", "--rc-average"], pipeline.protein_dataset, "--rc-average needs DNA"),
+             (["--family", "cnn", "--precision", "fp16", "--device", "cpu"], pipeline.split, "fp16"),
+             (["--family", "transformer", "--embed-dim", "30", "--heads", "4"], pipeline.split,
               "--heads 4 must divide"),
-             (["--model", "embedding-bag", "--token-k", "9"], pipeline.protein_dataset, "--token-k 9"),
-             (["--model", "cnn", "--pooling", "flatten", "--max-len", "0"], pipeline.split,
+             (["--family", "embedding-bag", "--token-k", "9"], pipeline.protein_dataset, "--token-k 9"),
+             (["--family", "cnn", "--pooling", "flatten", "--max-len", "0"], pipeline.split,
               "--pooling flatten needs --max-len"),
-             (["--model", "cnn", "--pooling", "flatten", "--max-len", "20", "--pool-size", "8"],
+             (["--family", "cnn", "--pooling", "flatten", "--max-len", "20", "--pool-size", "8"],
               pipeline.split, "leaves no position"),
-             (["--model", "bilstm", "--dropout", "1"], pipeline.split, "--dropout must be in [0, 1)"),
-             (["--model", "transformer", "--attention-dropout", "-0.1"], pipeline.split,
+             (["--family", "bilstm", "--dropout", "1"], pipeline.split, "--dropout must be in [0, 1)"),
+             (["--family", "transformer", "--attention-dropout", "-0.1"], pipeline.split,
               "--attention-dropout must be in [0, 1)")]
     for flags, dataset, message in cases:
         assert run("train", "--dataset", dataset, *flags, "--max-steps", "1",
@@ -452,10 +452,10 @@ def test_shared_flags_keep_each_familys_default(pipeline, tmp_path, capsys):
         run("train", "--help")
     help_text = " ".join(capsys.readouterr().out.split())
     assert "(default: 1.0; similarity: 0.1)" in help_text
-    for fam, extra, expected in (("kmer-logreg", ["--k", "3"], 1.0), ("gc-logreg", [], 1.0),
+    for fam, extra, expected in (("kmer-logreg", ["--kmer-size", "3"], 1.0), ("gc-logreg", [], 1.0),
                                  ("gc-logreg", ["--c", "0.5"], 0.5)):
         out = tmp_path / f"{fam}-{len(extra)}"
-        ok("train", "--dataset", pipeline.split, "--model", fam, *extra, "--out", out)
+        ok("train", "--dataset", pipeline.split, "--family", fam, *extra, "--out", out)
         assert json.loads((out / "config.json").read_text())["params"]["c"] == expected
 
 
@@ -466,13 +466,13 @@ def test_linear_families_never_import_torch(pipeline, tmp_path):
 import sys
 from seqclass.cli import main
 out = {str(tmp_path)!r}
-assert main(["train", "--dataset", {str(pipeline.split)!r}, "--model", "kmer-logreg",
-             "--k", "4", "--out", out + "/m"]) == 0
+assert main(["train", "--dataset", {str(pipeline.split)!r}, "--family", "kmer-logreg",
+             "--kmer-size", "4", "--out", out + "/m"]) == 0
 assert main(["predict", "--model", out + "/m", "--input", {str(pipeline.long_fasta)!r},
              "--out", out + "/p.tsv"]) == 0
 assert "torch" not in sys.modules, "a linear family imported torch"
 if sys.argv[1] == "blocked":
-    assert main(["train", "--dataset", {str(pipeline.split)!r}, "--model", "cnn",
+    assert main(["train", "--dataset", {str(pipeline.split)!r}, "--family", "cnn",
                  "--out", out + "/c"]) == 1
 print("ok")
 """

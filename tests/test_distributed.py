@@ -56,7 +56,7 @@ def torchrun(*args) -> subprocess.CompletedProcess:
 @needs_gloo
 def test_two_processes_share_each_epoch(pipeline, tmp_path):
     out = tmp_path / "m"
-    args = ["train", "--dataset", pipeline.split, "--model", "cnn", *SMALL["cnn"], "--batch-size", "8",
+    args = ["train", "--dataset", pipeline.split, "--family", "cnn", *SMALL["cnn"], "--batch-size", "8",
             "--lr", "5e-3", "--device", "cpu"]
     proc = torchrun(*args, "--epochs", "2", "--out", out)
     assert proc.returncode == 0, proc.stderr
@@ -97,7 +97,7 @@ def test_early_stopping_stops_every_process(pipeline, tmp_path, capsys):
     """With --lr 0 nothing improves after the first evaluation: rank 0 stops at the third, and
     rank 1 with it (else it would wait for rank 0's gradients until the launch timed out)."""
     out = tmp_path / "m"
-    args = ["train", "--dataset", pipeline.split, "--model", "embedding-bag", "--embed-dim", "8",
+    args = ["train", "--dataset", pipeline.split, "--family", "embedding-bag", "--embed-dim", "8",
             "--batch-size", "8", "--max-steps", "50", "--eval-every", "2", "--lr", "0",
             "--early-stop-metric", "loss", "--patience", "2", "--device", "cpu", "--out", out]
     proc = torchrun(*args)

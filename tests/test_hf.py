@@ -94,7 +94,7 @@ def hf_models(pipeline, checkpoints, tmp_path_factory) -> dict[str, Path]:
     for case, fam, ckpt, data, extra in CASES:
         source = root / f"{case}.pretrained"
         shutil.copytree(checkpoints[ckpt], source)
-        ok("train", "--dataset", getattr(pipeline, data), "--model", fam, "--out", root / case,
+        ok("train", "--dataset", getattr(pipeline, data), "--family", fam, "--out", root / case,
            "--pretrained", source, *extra)
         shutil.rmtree(source)
         ok("evaluate", "--model", root / case, "--dataset", getattr(pipeline, data),
@@ -160,7 +160,7 @@ for case, path in models.items():
     model = store.load(path)
     assert main(["predict", "--model", path, "--input", sys.argv[2], "--out",
                  sys.argv[3] + "/" + case + ".tsv"]) == 0
-rc = main(["train", "--dataset", sys.argv[4], "--model", "hf", "--out", sys.argv[3] + "/x",
+rc = main(["train", "--dataset", sys.argv[4], "--family", "hf", "--out", sys.argv[3] + "/x",
            "--pretrained", "nobody-here/no-such-model", "--max-steps", "1"])
 print("rc", rc)
 """
@@ -193,13 +193,13 @@ def test_trust_remote_code_is_off_unless_given(pipeline, checkpoints, tmp_path, 
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(cls, "from_pretrained", recorder)
-    ok("train", "--dataset", pipeline.split, "--model", "hf", "--pretrained", checkpoints["esm"],
+    ok("train", "--dataset", pipeline.split, "--family", "hf", "--pretrained", checkpoints["esm"],
        "--max-steps", "1", "--out", tmp_path / "off")
     assert {n for n, _ in seen} == {"AutoTokenizer", "AutoConfig",
                                     "AutoModelForSequenceClassification"}
     assert all(v is False for _, v in seen), seen
     seen.clear()
-    ok("train", "--dataset", pipeline.split, "--model", "hf", "--pretrained", checkpoints["esm"],
+    ok("train", "--dataset", pipeline.split, "--family", "hf", "--pretrained", checkpoints["esm"],
        "--max-steps", "1", "--trust-remote-code", "--out", tmp_path / "on")
     assert seen and all(v is True for _, v in seen), seen
     assert json.loads((tmp_path / "on" / "config.json").read_text())["params"]["trust_remote_code"]
@@ -211,7 +211,7 @@ def test_trust_remote_code_is_off_unless_given(pipeline, checkpoints, tmp_path, 
 ])
 def test_bad_pretrained_is_one_line(pipeline, tmp_path, capsys, flags, message):
     for fam in ("hf", "hf-embed"):
-        assert run("train", "--dataset", pipeline.split, "--model", fam, *flags,
+        assert run("train", "--dataset", pipeline.split, "--family", fam, *flags,
                    "--out", tmp_path / "m") == 1
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], err

@@ -142,7 +142,7 @@ def test_windowed_model_matches_predict(pipeline, tmp_path, options):
 
 
 def test_protein_model(pipeline, tmp_path):
-    ok("train", "--dataset", pipeline.protein_dataset, "--model", "kmer-logreg", "--k", "2",
+    ok("train", "--dataset", pipeline.protein_dataset, "--family", "kmer-logreg", "--kmer-size", "2",
        "--out", tmp_path / "protein_model")
     prot = protein_records()
     write_fasta(tmp_path / "q.faa", prot["kinase"][:2] + prot["toxin"][:2])
@@ -163,7 +163,7 @@ def test_protein_model(pipeline, tmp_path):
 def test_deep_family(pipeline, tmp_path, one_torch_thread):
     """A network goes through the same `logits` contract: its probabilities are predict's."""
     pytest.importorskip("torch")
-    ok("train", "--dataset", pipeline.chunks, "--model", "cnn", "--channels", "8", "--max-steps", "20",
+    ok("train", "--dataset", pipeline.chunks, "--family", "cnn", "--channels", "8", "--max-steps", "20",
        "--batch-size", "32", "--out", tmp_path / "cnn")
     ok("predict", "--model", tmp_path / "cnn", "--input", pipeline.long_fasta, "--out", tmp_path / "p.tsv")
     ok("interpret", "--model", tmp_path / "cnn", "--input", pipeline.long_fasta, "--ids", "long_pos",
@@ -250,7 +250,7 @@ def test_model_of_another_alphabet(capsys, dirs, pipeline, which, tmp_path):
         model = pipeline.model
     else:
         query = pipeline.fastas["pos"]
-        ok("train", "--dataset", pipeline.protein_dataset, "--model", "kmer-logreg", "--k", "1",
+        ok("train", "--dataset", pipeline.protein_dataset, "--family", "kmer-logreg", "--kmer-size", "1",
            "--out", tmp_path / "pm")
         model = tmp_path / "pm"
     fails(capsys, ["interpret", "--model", model, "--input", query, "--ids", "kinase0" if

@@ -425,6 +425,145 @@ def test_modules_config_ext_args_flags_exist_for_the_step():
     assert not problems, "\n".join(problems)
 
 
+# A param that sets a `seqclass` flag is named as the flag (`kmer_size` → --kmer-size), or
+# `<step>_<flag>` where the flag alone would be ambiguous across steps (`predict_window` →
+# predict's --window); an alias of a module process names its own variant the same way
+# (SEQCLASS_CHUNK_SHORT: `short_window` → --window). docs/usage.md, "Parameters".
+# (step, param) -> why the param is named otherwise. Keep this short: a new param follows the rule.
+PARAM_NAMING_EXCEPTIONS = {
+    ("evaluate", "eval_split"): "`eval_` has been evaluate's prefix since the first release; a rename "
+                                "to evaluate_split would buy four letters for a deprecation cycle",
+    ("evaluate", "eval_level"): "as eval_split",
+    ("interpret", "predict_window"): "interpret scores with predict's windows, so that its "
+                                     "probabilities are predict's: one param sets both steps",
+    ("interpret", "predict_stride"): "as predict_window",
+}
+
+
+def deprecated_params() -> dict[str, str]:
+    """deprecated param -> the param that replaces it: `deprecated: true` in the schema, and its
+    description names the new one ("use --lr"), as utils_seqclass_pipeline reads it."""
+    out = {}
+    for group in schema()["$defs"].values():
+        for name, prop in group.get("properties", {}).items():
+            if prop.get("deprecated"):
+                m = re.search(r"use --(\w+)", prop.get("description", ""))
+                out[name] = m.group(1) if m else ""
+    return out
+
+
+def ext_args_elements() -> list[tuple[str, str, str]]:
+    """(withName selector, element text, file:line) of each option that conf/modules.config's
+    ext.args closures put together: the items of the closure's list, or its whole body."""
+    src = scan(REPO / "conf" / "modules.config")
+    out = []
+    for m in re.finditer(r"withName\s*:\s*(['\"])(.+?)\1\s*\{", src.text):
+        close = matching_brace(src, m.end() - 1)
+        for a in re.finditer(r"\bext\.args\s*=\s*\{", src.code[m.end():close]):
+            open_at = m.end() + a.end() - 1
+            end = matching_brace(src, open_at)
+            body = src.code[open_at + 1:end]
+            lst = re.match(r"\s*\[", body)
+            if lst:  # split the list at its own commas (strings are blanked in the code view)
+                start = open_at + 1 + lst.end()
+                depth, pieces, k = 0, [], start
+                for j in range(start, end):
+                    c = src.code[j]
+                    if c in "([{":
+                        depth += 1
+                    elif c in ")]}":
+                        if depth == 0:
+                            pieces.append((k, j))
+                            break
+                        depth -= 1
+                    elif c == "," and depth == 0:
+                        pieces.append((k, j))
+                        k = j + 1
+            else:
+                pieces = [(open_at + 1, end)]
+            for a_, b_ in pieces:
+                element = src.text[a_:b_]
+                if element.strip():
+                    out.append((m.group(2), element, src.where(a_ + len(element) - len(element.lstrip()))))
+    return out
+
+
+def param_naming_problems(names: set[str], step: str, element: str) -> list[str]:
+    """What breaks the naming rule in one ext.args element of a process known by `names` (the
+    module step, and an alias's own word: {"chunk", "short"}) running `seqclass <step>`."""
+    flags = {f.replace("-", "_") for f in FLAG.findall(element)}
+    if not flags:
+        return []  # passed whole (train_args, pretrain_args): no flag of its own
+    renamed = deprecated_params()
+    problems = []
+    for param in dict.fromkeys(re.findall(r"(?<![\w.])params\.(\w+)\b(?!\s*\()", element)):
+        if (step, param) in PARAM_NAMING_EXCEPTIONS:
+            continue
+        name = renamed.get(param) or param  # a deprecated name sets its replacement's flag
+        ok = {name} | {name.removeprefix(f"{prefix}_") for prefix in names if name.startswith(f"{prefix}_")}
+        if not ok & flags:
+            wanted = " or ".join(sorted(f"--{f.replace('_', '-')}" for f in flags))
+            problems.append(f"params.{param} sets {wanted}: name it after the flag, or "
+                            f"<step>_<flag> with step one of {sorted(names)}")
+    return problems
+
+
+def test_params_are_named_like_the_flags_they_set():
+    procs = module_processes()
+    names = {**{name: name for name in procs}, **process_aliases()}
+    problems, used = [], set()
+    for selector, element, where in ext_args_elements():
+        for process in sorted(n for n in names if re.fullmatch(selector.removeprefix("!"), n)):
+            module = names[process]
+            if not module.startswith("SEQCLASS_"):
+                continue  # third-party tool (MultiQC): its flags are not ours to name
+            step = module.removeprefix("SEQCLASS_").lower()
+            own = process.removeprefix(module).strip("_").lower()  # SEQCLASS_CHUNK_SHORT → short
+            used |= {(step, p) for p in re.findall(r"params\.(\w+)", element)}
+            problems += [f"{where} ({process}): {problem}"
+                         for problem in param_naming_problems({step, own} - {""}, step, element)]
+    stale = sorted(set(PARAM_NAMING_EXCEPTIONS) - used)
+    assert not stale, f"PARAM_NAMING_EXCEPTIONS name params that no longer set that step's flags: {stale}"
+    assert not problems, "\n".join(sorted(set(problems)))
+
+
+@pytest.mark.parametrize(("element", "expected"), [
+    ("params.lr != null ? \"--lr ${params.lr}\" : ''", []),
+    ("params.train_epochs != null ? \"--epochs ${params.train_epochs}\" : ''", []),
+    ("params.predict_window != null ? \"--window ${params.predict_window}\" : ''", ["params.predict_window"]),
+    ("params.learning_rate != null ? \"--lr ${params.learning_rate}\" : ''", []),  # deprecated: lr
+    ("params.rate != null ? \"--lr ${params.rate}\" : ''", ["params.rate sets --lr"]),
+    ("params.chunk_window != null ? \"--window ${params.chunk_window}\" : ''", ["params.chunk_window"]),
+    ("params.window != null ? \"--stride ${params.window}\" : ''", ["params.window sets --stride"]),
+    ("params.train_args ?: ''", []),
+])
+def test_param_naming_rule_itself(element, expected):
+    """The checker of the rule on single elements, as a train task sees them."""
+    problems = param_naming_problems({"train"}, "train", element)
+    assert len(problems) == len(expected), problems
+    assert all(p.startswith(e) for p, e in zip(problems, expected)), problems
+
+
+def test_deprecated_params_name_their_replacement():
+    """A renamed param keeps its old name for one release: hidden, `deprecated: true`, its
+    description saying `use --<new name>` (the pipeline's warning and its check that not both
+    are given read it from there), and conf/modules.config passing it as the new one's flag."""
+    doc = schema()
+    props = {name: prop for group in doc["$defs"].values()
+             for name, prop in group.get("properties", {}).items()}
+    renamed = deprecated_params()
+    assert renamed.get("learning_rate") == "lr"
+    modules_config = scan(REPO / "conf" / "modules.config").text
+    for old, new in renamed.items():
+        assert new in props and not props[new].get("deprecated"), \
+            f"{old}: its replacement --{new} is not a live param"
+        assert props[old].get("hidden"), f"{old}: a deprecated param is hidden from --help"
+        assert props[old].get("type") == props[new].get("type"), f"{old} and {new} take different types"
+        flag = new.replace("_", "-")
+        assert re.search(rf"params\.{old}\b[^\n]*--{flag}\b", modules_config), \
+            f"conf/modules.config does not pass params.{old} as --{flag}"
+
+
 # ---------------------------------------------------------------- (b) params
 
 def test_params_used_are_defined_in_nextflow_config_and_schema():
@@ -542,12 +681,36 @@ def test_module_folder_layout(module):
     assert not missing, f"modules/local/{module}: missing {', '.join(missing)}"
 
 
-def test_manifest_version_is_the_package_version():
-    """The modules ask for the image tagged manifest.version, which holds this package."""
+def test_version_is_written_in_one_place():
+    """VERSION is the one place: pyproject.toml reads it for the package (and seqclass.__version__
+    is the installed package's), nextflow.config reads it into manifest.version, the tag of the
+    images the modules ask for. No other file of the project writes a version of its own."""
     import seqclass
 
-    manifest = re.search(r"(?m)^\s*version\s*=\s*'([^']+)'", scan(REPO / "nextflow.config").text)
-    assert manifest and manifest.group(1) == seqclass.__version__
+    version = (REPO / "VERSION").read_text().strip()
+    assert re.fullmatch(r"\d+\.\d+\.\d+([.-]?\w+)*", version), f"VERSION: {version!r}"
+    assert seqclass.__version__ == version, \
+        f"seqclass.__version__ {seqclass.__version__} is not VERSION {version}: reinstall the package " \
+        f"(pip install -e . --no-deps) after changing VERSION"
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert re.search(r'(?m)^version\s*=\s*\{\s*file\s*=\s*"VERSION"\s*\}', pyproject)
+    assert not re.search(r'(?m)^version\s*=\s*"', pyproject), "pyproject.toml writes a version"
+    config = scan(REPO / "nextflow.config").text
+    assert re.search(r"(?m)^manifest\.version\s*=.*'VERSION'", config), "nextflow.config: manifest.version"
+    assert not re.search(r"(?m)^\s*version\s*=\s*['\"]", config), "nextflow.config writes a version"
+    init = (REPO / "src" / "seqclass" / "__init__.py").read_text()
+    assert not re.search(r"__version__\s*=\s*['\"]", init), "seqclass/__init__.py writes a version"
+    for path in [*nf_files(), *config_files()]:
+        for m in re.finditer(r"ghcr\.io/seqclass/[\w-]+:([^\s'\"]+)", scan(path).text):
+            assert m.group(1) == "${workflow.manifest.version}", \
+                f"{path.relative_to(REPO)}: image tag {m.group(1)} is not the pipeline's version"
+
+
+def test_images_install_the_version_file():
+    """pip builds the package in the images from pyproject.toml, which reads VERSION."""
+    for dockerfile in ("Dockerfile", "Dockerfile.cuda"):
+        copies = " ".join(re.findall(r"(?m)^COPY (.*)$", (REPO / "containers" / dockerfile).read_text()))
+        assert re.search(r"(?<![\w/])VERSION\b", copies), f"containers/{dockerfile} does not COPY VERSION"
 
 
 def test_images_and_conda_hold_every_family_the_schema_offers():

@@ -192,9 +192,9 @@ def test_aligned_reads_route(tmp_path, nxf_home):
     dataset of one consensus per sample, labelled with the drugs it resists → train, evaluate."""
     if not all(has(tool) for tool in ("bwa", "samtools", "wgsim")):
         pytest.skip("bwa, samtools and wgsim are not on PATH (make tools installs them)")
-    # benchmarks/simulate_tb.py's tiny panel: enough samples for both classes of every drug in training
+    # seqclass.data.simulate_tb's tiny panel: enough samples for both classes of every drug in training
     data = tmp_path / "simulated"
-    subprocess.run([sys.executable, str(REPO / "benchmarks" / "simulate_tb.py"), "--outdir", str(data),
+    subprocess.run([sys.executable, "-m", "seqclass.data.simulate_tb", "--outdir", str(data),
                     "--panel", "tiny", "--samples", "16", "--gene-length", "200", "--coverage", "8",
                     "--resistance-rate", "0.3", "--seed", "5"], check=True, capture_output=True)
     samples = sorted(line.split(",")[0] for line in (data / "samplesheet.csv").read_text().splitlines()[1:])
@@ -368,6 +368,10 @@ BAD_RUNS = {
         ["--mode", "predict", "--model", str(DEMO / "promoter.model"), "--input", "{tmp}/*.fa"],
         ["--input: no file matches '{tmp}/*.fa'"]),
     "no outdir": ([], ["--outdir is required"]),
+    # a renamed parameter's old name beside the new one: which would win is not guessed
+    "deprecated name beside its replacement": (["--learning_rate", "0.05", "--lr", "0.01"], [
+        "WARN: --learning_rate is deprecated and will be removed in the next release; use --lr",
+        "--learning_rate is the deprecated name of --lr: give only --lr"]),
 }
 
 
@@ -393,6 +397,21 @@ def test_help_offline(tmp_path, nxf_home):
         assert expected in run.output, expected
     one = nextflow(["run", str(REPO / "main.nf"), "--help", "window"], tmp_path, nxf_home)
     assert one.returncode == 0 and one.problems()[0] == "--window"
+
+
+def test_deprecated_learning_rate_still_sets_lr(tmp_path, nxf_home):
+    """--learning_rate, --lr's name before the params were named like the flags they set, works
+    for one more release: a warning, and its value reaches `seqclass train --lr` (a -stub run,
+    whose train stub echoes its options as nf-core's stubs do)."""
+    run = succeeded(run_pipeline(["-profile", "test,local", "-stub", "--learning_rate", "0.05"],
+                                 tmp_path / "launch", nxf_home, tmp_path / "results"))
+    assert "WARN: --learning_rate is deprecated and will be removed in the next release; use --lr" \
+        in run.output.splitlines(), run.output
+    train = [row["hash"] for row in run.trace() if row["name"].split(":")[-1].startswith("SEQCLASS_TRAIN ")]
+    assert len(train) == 1, run.trace()
+    script = next((tmp_path / "launch" / "work").glob(f"{train[0]}*/.command.sh")).read_text()
+    assert "--lr 0.05" in script, script
+    assert (run.outdir / "train" / "seqclass.model" / "config.json").exists()
 
 
 # ---------------------------------------------------------------- 6: the strict parser

@@ -9,8 +9,8 @@ import pytest
 from conftest import dna_records, ok, write_fasta, write_fastq, write_table
 
 from seqclass.models import store
-from seqclass.models.base import to_probabilities
 from seqclass.sequence.windows import sliding
+from seqclass.spec import to_probabilities
 
 
 def tsv(path):

@@ -85,7 +85,7 @@ def _named_paths(recipe: dict) -> list[tuple[str, str]]:
 def test_recipe_files_exist(path):
     """Paths are relative to the launch directory, the repository root. Files in the repository
     must be there; data beside it where ../shared/data is; anything else is written by a tool
-    first (tb_resistance: benchmarks/simulate_tb.py, checked by tests/test_bam.py)."""
+    first (tb_resistance: python -m seqclass.data.simulate_tb, checked by tests/test_bam.py)."""
     for name, value in _named_paths(yaml.safe_load(path.read_text())):
         target = (REPO / value).resolve()
         if target.is_relative_to(DATA.resolve()):

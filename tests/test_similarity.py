@@ -53,7 +53,7 @@ def families(tmp_path_factory):
     ok("split", "--dataset", root / "dataset.parquet", "--strategy", "random", "--seed", "1",
        "--fractions", "0.6,0.2,0.2", "--out", root / "split.parquet")
     write_fasta(root / "new.fa", new)
-    ok("train", "--dataset", root / "split.parquet", "--model", "similarity", "--out", root / "model")
+    ok("train", "--dataset", root / "split.parquet", "--family", "similarity", "--out", root / "model")
     return root
 
 
@@ -92,7 +92,7 @@ def test_blastx_finds_the_protein_family_that_blastn_misses(protein_families):
     root = protein_families
     right = {}
     for search in ("blastn", "blastx"):
-        ok("train", "--dataset", root / "split.parquet", "--model", "similarity", "--search", search,
+        ok("train", "--dataset", root / "split.parquet", "--family", "similarity", "--search", search,
            "--out", root / search)
         ok("predict", "--model", root / search, "--input", root / "new.fa", "--out", root / f"{search}.tsv")
         pred = pd.read_csv(root / f"{search}.tsv", sep="\t")
@@ -137,7 +137,7 @@ def test_model_keeps_its_reference_in_safetensors(families):
 
 
 def test_features_per_class_nearest_neighbour_and_no_hit():
-    from seqclass.models.similarity import features
+    from seqclass.models.families.similarity import features
 
     targets = np.array([[1, 0, 0], [0, 1, 0], [0, 1, 1]], dtype=np.uint8)  # (R, C); the last two classes
     hits = np.array([[0, 0, 90.0, 50.0],   # query 0: class 0 at 50 bits, 90% identity
@@ -166,7 +166,7 @@ def test_a_model_with_other_feature_columns_is_refused(families, tmp_path, capsy
 def test_kmer_features_and_multilabel(families, pipeline, tmp_path):
     from test_formats import FORMATS, check_columns, parse
 
-    ok("train", "--dataset", families / "split.parquet", "--model", "similarity", "--kmer-k", "3",
+    ok("train", "--dataset", families / "split.parquet", "--family", "similarity", "--kmer-k", "3",
        "--out", tmp_path / "k3")
     assert load_file(str(tmp_path / "k3" / "model.safetensors"))["idf"].shape == (64,)
     section = parse(FORMATS.read_text())["model/model.safetensors (similarity)"]
@@ -177,13 +177,13 @@ def test_kmer_features_and_multilabel(families, pipeline, tmp_path):
     ok("evaluate", "--model", tmp_path / "k3", "--dataset", families / "split.parquet",
        "--split", "test", "--out", tmp_path / "k3.eval")
     assert json.loads((tmp_path / "k3.eval" / "metrics.json").read_text())["accuracy"] >= 0.9
-    ok("train", "--dataset", pipeline.multilabel_split, "--model", "similarity", "--out", tmp_path / "ml")
+    ok("train", "--dataset", pipeline.multilabel_split, "--family", "similarity", "--out", tmp_path / "ml")
     assert json.loads((tmp_path / "ml" / "config.json").read_text())["task"] == "multilabel"
 
 
 def test_predict_threads_reach_blast_and_leave_the_model_as_it_was(families, tmp_path, capsys,
                                                                    monkeypatch):
-    from seqclass.models import similarity
+    from seqclass.models.families import similarity
 
     calls = []
     real = similarity._run
@@ -207,11 +207,11 @@ def test_predict_threads_reach_blast_and_leave_the_model_as_it_was(families, tmp
 
 
 def test_bad_search_and_missing_blast_fail_cleanly(families, tmp_path, capsys, monkeypatch):
-    assert run("train", "--dataset", families / "split.parquet", "--model", "similarity",
+    assert run("train", "--dataset", families / "split.parquet", "--family", "similarity",
                "--search", "blastp", "--out", tmp_path / "m") == 1
     assert "--search blastp needs protein" in capsys.readouterr().err
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    assert run("train", "--dataset", families / "split.parquet", "--model", "similarity",
+    assert run("train", "--dataset", families / "split.parquet", "--family", "similarity",
                "--out", tmp_path / "m") == 1
     err = capsys.readouterr().err.strip()
     assert "makeblastdb not found on PATH" in err and "ncbi-blast+" in err and len(err.splitlines()) == 1
@@ -222,7 +222,7 @@ def test_blastx_needs_dna(protein_fasta, tmp_path, capsys):
     ok("build", "--input", protein_fasta, "--label-from", "header-key:class", "--out", tmp_path / "p.parquet")
     ok("split", "--dataset", tmp_path / "p.parquet", "--strategy", "random", "--out", tmp_path / "s.parquet")
     capsys.readouterr()
-    assert run("train", "--dataset", tmp_path / "s.parquet", "--model", "similarity", "--search", "blastx",
+    assert run("train", "--dataset", tmp_path / "s.parquet", "--family", "similarity", "--search", "blastx",
                "--out", tmp_path / "m") == 1
     err = capsys.readouterr().err.strip()
     assert "--search blastx needs DNA sequences, not protein" in err and len(err.splitlines()) == 1
@@ -243,7 +243,7 @@ def test_no_hit_goes_to_the_class_most_no_hit_rows_belong_to(tmp_path):
     ok("build", "--input", *fastas, "--out", tmp_path / "d.parquet")
     ok("split", "--dataset", tmp_path / "d.parquet", "--strategy", "random", "--fractions", "1,0,0",
        "--out", tmp_path / "s.parquet")
-    ok("train", "--dataset", tmp_path / "s.parquet", "--model", "similarity", "--out", tmp_path / "m")
+    ok("train", "--dataset", tmp_path / "s.parquet", "--family", "similarity", "--out", tmp_path / "m")
     write_fasta(tmp_path / "new.fa", [(f"new{i}", random_seq()) for i in range(20)]
                 + [("fam_new", mutate(rng, ancestor, 0.15))])
     ok("predict", "--model", tmp_path / "m", "--input", tmp_path / "new.fa", "--out", tmp_path / "p.tsv")

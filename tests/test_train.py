@@ -76,8 +76,8 @@ def test_chunk_model_records_window_and_stride(pipeline):
 
 
 def test_training_is_reproducible(tmp_path, pipeline):
-    ok("train", "--dataset", pipeline.split, "--model", "kmer-logreg", "--out", tmp_path / "m",
-       "--k", "6")
+    ok("train", "--dataset", pipeline.split, "--family", "kmer-logreg", "--out", tmp_path / "m",
+       "--kmer-size", "6")
     assert (tmp_path / "m" / "model.safetensors").read_bytes() == \
         (pipeline.model / "model.safetensors").read_bytes()
     a = json.loads((tmp_path / "m" / "training.json").read_text())
@@ -86,8 +86,8 @@ def test_training_is_reproducible(tmp_path, pipeline):
 
 
 def test_seed_and_family_options(tmp_path, pipeline):
-    ok("train", "--dataset", pipeline.split, "--model", "kmer-logreg", "--out", tmp_path / "m",
-       "--k", "3", "--kmer-stride", "2", "--c", "0.5", "--seed", "9")
+    ok("train", "--dataset", pipeline.split, "--family", "kmer-logreg", "--out", tmp_path / "m",
+       "--kmer-size", "3", "--kmer-stride", "2", "--c", "0.5", "--seed", "9")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     assert config["params"] == {"k": 3, "kmer_stride": 2, "canonical": False, "c": 0.5,
                                 "max_iter": 2000, "class_weight": "balanced"}
@@ -96,22 +96,22 @@ def test_seed_and_family_options(tmp_path, pipeline):
 
 def test_overwrites_existing_model_directory(tmp_path, pipeline):
     out = tmp_path / "m"
-    ok("train", "--dataset", pipeline.split, "--model", "gc-logreg", "--out", out)
-    ok("train", "--dataset", pipeline.split, "--model", "kmer-logreg", "--out", out, "--k", "4")
+    ok("train", "--dataset", pipeline.split, "--family", "gc-logreg", "--out", out)
+    ok("train", "--dataset", pipeline.split, "--family", "kmer-logreg", "--out", out, "--kmer-size", "4")
     assert json.loads((out / "config.json").read_text())["family"] == "kmer-logreg"
     assert listing(tmp_path) == {"m", *(f"m/{n}" for n in MODEL_FILES)}
 
 
 def test_protein_model(tmp_path, pipeline):
-    ok("train", "--dataset", pipeline.protein_dataset, "--model", "kmer-logreg",
-       "--out", tmp_path / "m", "--k", "2")
+    ok("train", "--dataset", pipeline.protein_dataset, "--family", "kmer-logreg",
+       "--out", tmp_path / "m", "--kmer-size", "2")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     assert config["alphabet"] == "protein"
     assert load_file(str(tmp_path / "m" / "model.safetensors"))["coef"].shape == (2, 400)
 
 
 def test_gc_logreg_refuses_protein(tmp_path, pipeline, capsys):
-    rc = run("train", "--dataset", pipeline.protein_dataset, "--model", "gc-logreg",
+    rc = run("train", "--dataset", pipeline.protein_dataset, "--family", "gc-logreg",
              "--out", tmp_path / "m")
     assert rc == 1
     err = capsys.readouterr().err
@@ -123,7 +123,7 @@ def test_gc_logreg_refuses_protein(tmp_path, pipeline, capsys):
 def test_one_class_refused(tmp_path, capsys):
     write_fasta(tmp_path / "only.fa", [("a", "ACGTACGTAC"), ("b", "TTTTGGGGCC")])
     ok("build", "--out", tmp_path / "d.parquet", "--input", tmp_path / "only.fa")
-    rc = run("train", "--dataset", tmp_path / "d.parquet", "--model", "kmer-logreg",
+    rc = run("train", "--dataset", tmp_path / "d.parquet", "--family", "kmer-logreg",
              "--out", tmp_path / "m")
     assert rc == 1
     assert "one class" in capsys.readouterr().err
@@ -134,10 +134,10 @@ def test_canonical_kmers_score_both_strands_alike(pipeline, tmp_path):
     from seqclass.models import store
     from seqclass.sequence.alphabet import reverse_complement
 
-    ok("train", "--dataset", pipeline.split, "--model", "kmer-logreg", "--k", "4", "--canonical",
+    ok("train", "--dataset", pipeline.split, "--family", "kmer-logreg", "--kmer-size", "4", "--canonical",
        "--out", tmp_path / "canon")
     model = store.load(tmp_path / "canon")
-    assert model.spec.params["canonical"] is True
+    assert model.spec.params.canonical is True
     seqs = pq.read_table(pipeline.split).column("sequence").to_pylist()[:20]
     forward = model.logits(seqs)
     backward = model.logits([reverse_complement(s) for s in seqs])
@@ -148,7 +148,7 @@ def test_canonical_kmers_score_both_strands_alike(pipeline, tmp_path):
 
 
 def test_class_weight_none_keeps_the_prior(pipeline, tmp_path):
-    ok("train", "--dataset", pipeline.split, "--model", "kmer-logreg", "--class-weight", "none",
+    ok("train", "--dataset", pipeline.split, "--family", "kmer-logreg", "--class-weight", "none",
        "--out", tmp_path / "prior")
     config = json.loads((tmp_path / "prior" / "config.json").read_text())
     assert config["params"]["class_weight"] == "none"
@@ -156,6 +156,6 @@ def test_class_weight_none_keeps_the_prior(pipeline, tmp_path):
 
 def test_canonical_needs_dna(protein_fasta, tmp_path):
     ok("build", "--input", protein_fasta, "--out", tmp_path / "p.parquet")
-    assert run("train", "--dataset", tmp_path / "p.parquet", "--model", "kmer-logreg", "--k", "2",
+    assert run("train", "--dataset", tmp_path / "p.parquet", "--family", "kmer-logreg", "--kmer-size", "2",
                "--canonical", "--out", tmp_path / "m") == 1
     assert not (tmp_path / "m").exists()

@@ -8,8 +8,9 @@
 small slices of ../shared/data (tests/recipe_slices.py, the sizes the recipe tests use), with
 the repository DIR's main.nf and scripts and whatever `seqclass` the PATH and PYTHONPATH give,
 then writes OUT/manifest.tsv: the SHA-256 of every prediction table, metrics file and model
-weight file they wrote. `diff` prints the files whose hashes differ or that only one run wrote
-and exits 1 if there are any. To check a refactor against the commit before it:
+weight file they wrote (the run's own folder written as OUT in the text files). `diff`
+hashes two such folders, prints the files that differ or that only one run wrote, and exits
+1 if there are any. To check a refactor against the commit before it:
 
     git worktree add /tmp/before HEAD~1
     PYTHONPATH=/tmp/before/src python tools/same_outputs.py run /tmp/out_before --repo /tmp/before
@@ -60,17 +61,28 @@ def run(out: Path, repo: Path) -> None:
             extra["QUERY"] = str(out / recipe / "query.fa")
         _run(["bash", str(repo / "assets" / "recipes" / f"{recipe}.sh")], out / recipe,
              {**env, "OUT": str(out / recipe / "out"), **extra})
-    rows = sorted(f"{path.relative_to(out)}\t{hashlib.sha256(path.read_bytes()).hexdigest()}"
-                  for pattern in COMPARED for path in out.rglob(pattern)
-                  if "work" not in path.relative_to(out).parts)
-    (out / "manifest.tsv").write_text("".join(row + "\n" for row in rows))
+    rows = sorted(hashes(out).items())
+    (out / "manifest.tsv").write_text("".join(f"{path}\t{sha}\n" for path, sha in rows))
     print(f"{len(rows)} files hashed in {out / 'manifest.tsv'}")
 
 
+def hashes(out: Path) -> dict[str, str]:
+    """SHA-256 of each compared file under `out` (not Nextflow's work/), with the run's own
+    folder written as OUT in text files, so that runs in two folders compare."""
+    found = {}
+    for pattern in COMPARED:
+        for path in out.rglob(pattern):
+            if "work" in path.relative_to(out).parts:
+                continue
+            data = path.read_bytes()
+            if path.suffix in (".json", ".tsv"):
+                data = data.replace(str(out).encode(), b"OUT")
+            found[str(path.relative_to(out))] = hashlib.sha256(data).hexdigest()
+    return found
+
+
 def diff(before: Path, after: Path) -> int:
-    def manifest(out: Path) -> dict[str, str]:
-        return dict(line.split("\t") for line in (out / "manifest.tsv").read_text().splitlines())
-    old, new = manifest(before), manifest(after)
+    old, new = hashes(before.resolve()), hashes(after.resolve())
     changed = sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))
     for path in changed:
         state = "only before" if path not in new else "only after" if path not in old else "differs"

@@ -33,10 +33,10 @@ seqclass chunk --dataset "$OUT/split.parquet" --window 100 --out "$OUT/short.par
 # BLAST at the protein level: each window in six frames against the training windows translated
 # in their coding frame; the regularised head (--c 0.1, similarity's default) keeps the best
 # hit's class unless the scores say better
-seqclass train --dataset "$OUT/long.parquet" --model similarity --search blastx \
+seqclass train --dataset "$OUT/long.parquet" --family similarity --search blastx \
     --threads "$THREADS" --out "$OUT/arg_long"
 # reads come from either strand: a k-mer and its reverse complement count as one
-seqclass train --dataset "$OUT/short.parquet" --model kmer-logreg --k 8 --canonical --out "$OUT/arg_short"
+seqclass train --dataset "$OUT/short.parquet" --family kmer-logreg --kmer-size 8 --canonical --out "$OUT/arg_short"
 # genes scored whole (windows aggregated as predict does); the short model on single reads
 seqclass evaluate --model "$OUT/arg_long" --dataset "$OUT/split.parquet" \
     --negative-class non_resistant --out "$OUT/eval_long"

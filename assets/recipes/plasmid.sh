@@ -26,7 +26,7 @@ seqclass split --dataset "$OUT/dataset.parquet" --min-class-clusters 3 --threads
     --out "$OUT/split.parquet"
 seqclass chunk --dataset "$OUT/split.parquet" --window 100 --samples-per-seq "$K" --rc-prob 0.5 \
     --out "$OUT/stretches.parquet"
-seqclass train --dataset "$OUT/stretches.parquet" --model cnn --rc-average --sampler weighted \
+seqclass train --dataset "$OUT/stretches.parquet" --family cnn --rc-average --sampler weighted \
     --epochs "$EPOCHS" --out "$OUT/cnn"
 # each held-out stretch on its own
 seqclass evaluate --model "$OUT/cnn" --dataset "$OUT/stretches.parquet" --level window --out "$OUT/eval"

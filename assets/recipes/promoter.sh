@@ -27,14 +27,14 @@ seqclass split --dataset "$OUT/dataset.parquet" --threads "$THREADS" --out "$OUT
 # so that predict scans long DNA in 81-nt windows
 seqclass chunk --dataset "$OUT/split.parquet" --window 81 --out "$OUT/chunks.parquet"
 # 1. a language model of 5-mers taken every 2 bases (Genomic-ULMFiT's tokens) on a genome
-seqclass pretrain --input "$DATA/genomes/s_epidermidis_ST14.fa.gz" --k 5 --kmer-stride 2 \
+seqclass pretrain --input "$DATA/genomes/s_epidermidis_ST14.fa.gz" --kmer-size 5 --kmer-stride 2 \
     --embed-dim 64 --hidden 256 --layers 2 --max-steps "$LM_STEPS" --out "$OUT/lm"
 # 2. the classifier starts from its encoder (k, stride and sizes come from lm/): gradual
 #    unfreezing and discriminative learning rates, early stopping on the validation MCC
-seqclass train --dataset "$OUT/chunks.parquet" --model awd-lstm --pretrained "$OUT/lm" \
+seqclass train --dataset "$OUT/chunks.parquet" --family awd-lstm --pretrained "$OUT/lm" \
     --epochs "$EPOCHS" --patience 10 --out "$OUT/awd_lstm"
 # the position-aware CNN: every position of the aligned 81-nt window keeps its own features
-seqclass train --dataset "$OUT/chunks.parquet" --model cnn --pooling flatten --max-len 81 --pool-size 4 \
+seqclass train --dataset "$OUT/chunks.parquet" --family cnn --pooling flatten --max-len 81 --pool-size 4 \
     --conv-layers 2 --channels 64 --kernel-size 9 --dropout 0.3 --epochs "$EPOCHS" --patience 10 \
     --out "$OUT/cnn"
 seqclass evaluate --model "$OUT/awd_lstm" --dataset "$OUT/split.parquet" --out "$OUT/eval_awd_lstm"

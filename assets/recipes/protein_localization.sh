@@ -24,6 +24,6 @@ mkdir -p "$OUT"
 seqclass build --input "$DATA"/protein_localization/*.fasta --alphabet protein --out "$OUT/dataset.parquet"
 # proteins of one family (≥ 80% identity, MMseqs2 on the protein sequences) stay on one side
 seqclass split --dataset "$OUT/dataset.parquet" --threads "$THREADS" --out "$OUT/split.parquet"
-seqclass train --dataset "$OUT/split.parquet" --model "$MODEL" --epochs "$EPOCHS" --out "$OUT/model"
+seqclass train --dataset "$OUT/split.parquet" --family "$MODEL" --epochs "$EPOCHS" --out "$OUT/model"
 seqclass evaluate --model "$OUT/model" --dataset "$OUT/split.parquet" --out "$OUT/eval"
 seqclass predict --model "$OUT/model" --input "$QUERY" --out "$OUT/predictions.tsv"

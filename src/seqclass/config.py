@@ -1,7 +1,8 @@
 """Step options as typed dataclasses; their fields become argparse flags.
 
 A field's metadata gives its `help` and, where the flag is not `--field-name`, its
-`flag`; `nargs` and `choices` pass through. Fields without a default are required.
+`flag`; `nargs` and `choices` pass through; `deprecated` lists old flags that still set the
+field for one release, with a warning naming the new one. Fields without a default are required.
 The dataclass default is the only place a step default is written.
 """
 
@@ -9,11 +10,32 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import types
 import typing
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
+
+log = logging.getLogger("seqclass")
+
+
+class _Deprecated(argparse.Action):
+    """An old flag: sets the field as the new one does, and says which flag to use instead."""
+
+    def __init__(self, option_strings, dest, replacement: str, flag_action: str | None = None,
+                 **kwargs):
+        self.replacement = replacement
+        self.flag = flag_action == "store_true"
+        super().__init__(option_strings, dest, nargs=0 if self.flag else None, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        log.warning("%s is deprecated and will be removed in the next release; use %s",
+                    option_string, self.replacement)
+        setattr(namespace, self.dest, True if self.flag else values)
 
 
 def _base_type(tp: Any) -> Any:
@@ -27,8 +49,12 @@ def _base_type(tp: Any) -> Any:
     return tp
 
 
-def field_default(f: dataclasses.Field) -> Any:
-    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
+def field_default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is dataclasses.MISSING:
+        raise TypeError(f"field {f.name!r} is required: it has no default")
+    return f.default_factory()
 
 
 def shown(default: Any) -> bool:
@@ -51,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser | Any, cls: type, seen: set[st
                 continue
             seen.add(f.name)
         meta = f.metadata
-        flag = meta.get("flag", "--" + f.name.replace("_", "-"))
+        flag_name = flag(cls, f.name)
         kwargs: dict[str, Any] = {"dest": f.name, "help": meta.get("help", "")}
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if required:
@@ -73,7 +99,18 @@ def add_arguments(parser: argparse.ArgumentParser | Any, cls: type, seen: set[st
             for key in ("nargs", "choices", "metavar"):
                 if key in meta:
                     kwargs[key] = meta[key]
-        parser.add_argument(flag, **kwargs)
+        parser.add_argument(flag_name, **kwargs)
+        for old in meta.get("deprecated", ()):
+            parser.add_argument(old, dest=f.name, action=_Deprecated, replacement=flag_name,
+                                flag_action=kwargs.get("action"), default=argparse.SUPPRESS,
+                                help=argparse.SUPPRESS,
+                                **{k: v for k, v in kwargs.items() if k in ("type", "choices", "nargs")})
+
+
+def flag(cls: type, name: str) -> str:
+    """The command-line flag of field `name` of the dataclass `cls`."""
+    meta = next(f.metadata for f in dataclasses.fields(cls) if f.name == name)
+    return meta.get("flag", "--" + name.replace("_", "-"))
 
 
 def from_args(cls: type[T], args: argparse.Namespace) -> T:

@@ -36,8 +36,11 @@ process SEQCLASS_TRAIN {
     """
 
     stub:
+    def args   = task.ext.args ?: ''
     def prefix = task.ext.prefix ?: "${meta.id}"
     """
+    # the options the script would pass, as nf-core's stubs echo them: -stub runs check ext.args
+    echo ${args}
     mkdir ${prefix}.model
     echo '{}' > ${prefix}.model/config.json
     echo '[]' > ${prefix}.model/labels.json

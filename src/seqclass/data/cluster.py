@@ -96,8 +96,8 @@ def _mmseqs_cluster(seqs: list[str], alphabet: str, identity: float, threads: in
     Single linkage rather than MMseqs2's own set-cover clustering: two sequences above
     the threshold always share a cluster, so no test sequence can have such a hit in train.
     """
-    with tempfile.TemporaryDirectory(prefix="seqclass-mmseqs-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="seqclass-mmseqs-") as tmp_name:
+        tmp = Path(tmp_name)
         _write_fasta(tmp / "in.fa", seqs)
         cmd = ["mmseqs", "easy-search", "in.fa", "in.fa", "hits.m8", "tmp", "--min-seq-id",
                str(identity), "-c", str(coverage), "--threads", str(threads), "-v", "1",
@@ -133,8 +133,8 @@ def _mmseqs_search(queries: list[str], targets: list[str], alphabet: str,
     identity = np.zeros(len(queries))
     qcov = np.full(len(queries), np.nan)
     nearest = np.full(len(queries), -1)
-    with tempfile.TemporaryDirectory(prefix="seqclass-mmseqs-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="seqclass-mmseqs-") as tmp_name:
+        tmp = Path(tmp_name)
         _write_fasta(tmp / "q.fa", queries, "q")
         _write_fasta(tmp / "t.fa", targets, "t")
         cmd = ["mmseqs", "easy-search", "q.fa", "t.fa", "hits.m8", "tmp", "--threads", str(threads),
@@ -166,8 +166,8 @@ def _cdhit_cluster(seqs: list[str], alphabet: str, identity: float, threads: int
     word = _cdhit_word(alphabet, identity)
     if word is None:
         raise ClusterError(f"cd-hit cannot cluster {alphabet} at identity {identity}")
-    with tempfile.TemporaryDirectory(prefix="seqclass-cdhit-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="seqclass-cdhit-") as tmp_name:
+        tmp = Path(tmp_name)
         _write_fasta(tmp / "in.fa", seqs)
         _run([_cdhit_binary(alphabet), "-i", "in.fa", "-o", "out", "-c", str(identity),
               "-n", str(word), "-d", "0", "-M", "0", "-T", str(threads)], tmp)

@@ -103,6 +103,7 @@ def _iter_table(spec: InputSpec, label_from: LabelSource | None) -> Iterator[Raw
     for rid, seq, lab in zip(df["id"].astype(str), df["sequence"].astype(str),
                              df[source.arg].astype(str) if source.kind == "column" and spec.label is None
                              else [None] * len(df)):
+        label: str | None
         if spec.label:
             label = spec.label
         elif source.kind == "column":
@@ -142,10 +143,39 @@ def build_records(raw: list[RawRecord], opts: BuildOptions, inputs: list[dict],
     `schema` lists the columns, those after DATASET_SCHEMA's taken from each record's `extra`."""
     alphabet = opts.alphabet if opts.alphabet != "auto" else alpha.detect(
         [r.sequence for r in raw[:2000]])
+    tally = _Tally()
+    records = _normalise(raw, alphabet, opts, tally)
+    if collapse_duplicates:
+        records = _collapse_duplicates(records, tally)
+    records = _drop_small_classes(records, opts.min_class_size, tally)
+    _rename_duplicate_ids(records, opts.rename_duplicate_ids, tally)
+    if not records:
+        raise InputError("no records left after filtering", raw[0].source)
 
-    dropped: Counter[str] = Counter()
-    ambiguous_residues = 0
-    records_with_ambiguous = 0
+    lengths = np.array([len(r.sequence) for r in records])
+    if task is None:
+        task = "multilabel" if any(len(split_label(r.label)) > 1 for r in records) else "multiclass"
+    classes = sorted({c for r in records for c in split_label(r.label)})
+    meta = {"alphabet": alphabet, "task": task, "classes": classes}
+    return (_table(records, lengths, schema), meta,
+            _summary(len(raw), records, lengths, meta, tally, inputs))
+
+
+@dataclass
+class _Tally:
+    """What the filters of build_records dropped, renamed and counted, for the summary."""
+
+    dropped: Counter[str] = field(default_factory=Counter)  # reason -> records
+    ambiguous_residues: int = 0
+    records_with_ambiguous: int = 0
+    conflicts: list[dict] = field(default_factory=list)  # ids and labels of each conflicting sequence
+    small_classes: dict[str, int] = field(default_factory=dict)  # class -> records
+    renamed: int = 0
+
+
+def _normalise(raw: list[RawRecord], alphabet: str, opts: BuildOptions,
+               tally: _Tally) -> list[RawRecord]:
+    """New records with normalised sequences and labels, less those too short or too ambiguous."""
     kept: list[RawRecord] = []
     for r in raw:
         try:
@@ -153,44 +183,54 @@ def build_records(raw: list[RawRecord], opts: BuildOptions, inputs: list[dict],
         except alpha.InvalidSequence as err:
             raise InputError(str(err), r.source, r.id) from None
         n_amb = alpha.count_ambiguous(seq, alphabet)
-        ambiguous_residues += n_amb
-        records_with_ambiguous += n_amb > 0
+        tally.ambiguous_residues += n_amb
+        tally.records_with_ambiguous += n_amb > 0
         if len(seq) < opts.min_length:
-            dropped["shorter_than_min_length"] += 1
+            tally.dropped["shorter_than_min_length"] += 1
             continue
         if n_amb / len(seq) > opts.max_ambiguous:
-            dropped["too_many_ambiguous_residues"] += 1
+            tally.dropped["too_many_ambiguous_residues"] += 1
             continue
         kept.append(RawRecord(r.id, seq, join_labels(split_label(r.label)), r.source, r.extra))
+    return kept
 
-    # exact duplicates: keep the first copy; the same sequence under different labels is dropped
+
+def _collapse_duplicates(records: list[RawRecord], tally: _Tally) -> list[RawRecord]:
+    """Exact duplicates: keep the first copy; the same sequence under different labels is dropped."""
     by_seq: dict[str, list[RawRecord]] = defaultdict(list)
-    for r in kept if collapse_duplicates else ():
+    for r in records:
         by_seq[r.sequence].append(r)
-    conflicts = []
-    unique: list[RawRecord] = [] if collapse_duplicates else kept
+    unique: list[RawRecord] = []
     for copies in by_seq.values():
         labels = {c.label for c in copies}
         if len(labels) > 1:
-            conflicts.append({"ids": [c.id for c in copies], "labels": sorted(labels)})
-            dropped["conflicting_labels"] += len(copies)
+            tally.conflicts.append({"ids": [c.id for c in copies], "labels": sorted(labels)})
+            tally.dropped["conflicting_labels"] += len(copies)
             continue
         unique.append(copies[0])
-        dropped["duplicate_sequence"] += len(copies) - 1
+        tally.dropped["duplicate_sequence"] += len(copies) - 1
+    return unique
 
-    # classes too small to train and test on: drop every record carrying one
-    class_size = Counter(c for r in unique for c in split_label(r.label))
-    small = {c: n for c, n in class_size.items() if n < opts.min_class_size}
-    if small:
-        before = len(unique)
-        unique = [r for r in unique if not any(c in small for c in split_label(r.label))]
-        dropped["class_smaller_than_min_class_size"] += before - len(unique)
 
+def _drop_small_classes(records: list[RawRecord], min_class_size: int,
+                        tally: _Tally) -> list[RawRecord]:
+    """Classes too small to train and test on: drop every record carrying one."""
+    class_size = Counter(c for r in records for c in split_label(r.label))
+    small = {c: n for c, n in class_size.items() if n < min_class_size}
+    tally.small_classes = small
+    if not small:
+        return records
+    kept = [r for r in records if not any(c in small for c in split_label(r.label))]
+    tally.dropped["class_smaller_than_min_class_size"] += len(records) - len(kept)
+    return kept
+
+
+def _rename_duplicate_ids(records: list[RawRecord], rename: bool, tally: _Tally) -> None:
+    """Suffix each repeated id with _2, _3, ... in place; without `rename`, a repeat is an error."""
     seen: dict[str, RawRecord] = {}
-    renamed = 0
-    for r in unique:
+    for r in records:
         if r.id in seen:
-            if not opts.rename_duplicate_ids:
+            if not rename:
                 raise InputError("duplicate id with a different sequence "
                                  f"(first seen in {seen[r.id].source}); pass --rename-duplicate-ids "
                                  "to suffix repeats with _2, _3, ...", r.source, r.id)
@@ -198,42 +238,40 @@ def build_records(raw: list[RawRecord], opts: BuildOptions, inputs: list[dict],
             while f"{r.id}_{n}" in seen:
                 n += 1
             r.id = f"{r.id}_{n}"
-            renamed += 1
+            tally.renamed += 1
         seen[r.id] = r
-    if not unique:
-        raise InputError("no records left after filtering", raw[0].source)
 
-    lengths = np.array([len(r.sequence) for r in unique])
-    table = pa.Table.from_pydict({
-        "id": [r.id for r in unique],
-        "sequence": [r.sequence for r in unique],
-        "label": [r.label for r in unique],
-        "source": [r.source for r in unique],
+
+def _table(records: list[RawRecord], lengths: np.ndarray, schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pydict({
+        "id": [r.id for r in records],
+        "sequence": [r.sequence for r in records],
+        "label": [r.label for r in records],
+        "source": [r.source for r in records],
         "length": lengths.astype(np.int64),
-        **{name: [r.extra[name] for r in unique] for name in schema.names[len(DATASET_SCHEMA):]},
+        **{name: [r.extra[name] for r in records] for name in schema.names[len(DATASET_SCHEMA):]},
     }, schema=schema)
-    if task is None:
-        task = "multilabel" if any(len(split_label(r.label)) > 1 for r in unique) else "multiclass"
-    classes = sorted({c for r in unique for c in split_label(r.label)})
-    meta = {"alphabet": alphabet, "task": task, "classes": classes}
-    per_class = Counter(c for r in unique for c in split_label(r.label))
-    summary = {
-        "records_read": len(raw),
-        "records_kept": len(unique),
-        "alphabet": alphabet,
+
+
+def _summary(records_read: int, records: list[RawRecord], lengths: np.ndarray, meta: dict,
+             tally: _Tally, inputs: list[dict]) -> dict:
+    per_class = Counter(c for r in records for c in split_label(r.label))
+    return {
+        "records_read": records_read,
+        "records_kept": len(records),
+        "alphabet": meta["alphabet"],
         "task": meta["task"],
-        "classes": {c: per_class[c] for c in classes},
-        "label_sets": dict(sorted(Counter(r.label for r in unique).items())),
+        "classes": {c: per_class[c] for c in meta["classes"]},
+        "label_sets": dict(sorted(Counter(r.label for r in records).items())),
         "length": _length_stats(lengths),
-        "ambiguous_residues": int(ambiguous_residues),
-        "records_with_ambiguous_residues": int(records_with_ambiguous),
-        "dropped": dict(sorted((k, v) for k, v in dropped.items() if v)),
-        "conflicting_labels": conflicts,
-        "small_classes_dropped": dict(sorted(small.items())),
-        "renamed_duplicate_ids": renamed,
+        "ambiguous_residues": int(tally.ambiguous_residues),
+        "records_with_ambiguous_residues": int(tally.records_with_ambiguous),
+        "dropped": dict(sorted((k, v) for k, v in tally.dropped.items() if v)),
+        "conflicting_labels": tally.conflicts,
+        "small_classes_dropped": dict(sorted(tally.small_classes.items())),
+        "renamed_duplicate_ids": tally.renamed,
         "inputs": inputs,
     }
-    return table, meta, summary
 
 
 def _length_stats(lengths: np.ndarray) -> dict:

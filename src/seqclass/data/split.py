@@ -27,7 +27,7 @@ def parse_fractions(text: str) -> tuple[float, float, float]:
         raise ValueError(f"--fractions {text!r}: expected three numbers, e.g. 0.8,0.1,0.1") from None
     if len(parts) != 3 or min(parts) < 0 or parts[0] <= 0 or abs(sum(parts) - 1) > 1e-6:
         raise ValueError(f"--fractions {text!r}: need train,valid,test >= 0 summing to 1, train > 0")
-    return parts  # type: ignore[return-value]
+    return parts
 
 
 def assign(groups: np.ndarray, labels: list[str], fractions: tuple[float, float, float],

@@ -59,8 +59,8 @@ class EditScorer:
         self.batch_size = max(1, batch_size)
         # the same fall-backs as models.inference.score
         window = window or model.spec.window
-        stride = stride or model.spec.stride or window
-        spans = [(0, len(sequence))] if window is None else sliding(len(sequence), window, stride)
+        spans = ([(0, len(sequence))] if window is None
+                 else sliding(len(sequence), window, stride or model.spec.stride or window))
         self.spans = np.asarray(spans, dtype=np.int64)  # (W, 2) start, end
         self.windows = self._logits([sequence[s:e] for s, e in spans])  # (W, C)
         self.reference = self._reduce(self.windows[None])[0]  # (C,)

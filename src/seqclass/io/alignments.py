@@ -121,7 +121,7 @@ def read_regions(path: Path) -> list[Region]:
     return regions
 
 
-def _region(path: Path, where: str, chrom: str, start: str, end: str, name: str,
+def _region(path: Path, where: str, chrom: str, start: str, end: str, name: str, *,
             one_based: bool) -> Region:
     try:
         a, b = int(start), int(end)
@@ -286,6 +286,7 @@ def read_samples(opts: ConsensusOptions) -> tuple[list[Region], list[str],
     fails the step at once; the consensus itself is computed one sample at a time.
     """
     check_options(opts)
+    assert opts.regions is not None and opts.reference is not None  # check_options made sure
     pysam = _pysam()
     regions = read_regions(opts.regions)
     lengths = reference_lengths(opts.reference)

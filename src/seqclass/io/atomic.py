@@ -12,7 +12,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from seqclass.errors import InputError
@@ -96,8 +96,8 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_outputs(inputs: list[str | Path] | None = None,
-                   outputs: list[str | Path] | None = None) -> Iterator[OutputSet]:
+def atomic_outputs(inputs: Sequence[str | Path] | None = None,
+                   outputs: Sequence[str | Path] | None = None) -> Iterator[OutputSet]:
     """Yield an OutputSet; refuse outputs that would overwrite an input the user gave."""
     given = {Path(p).resolve() for p in (inputs or [])}
     for out in outputs or []:

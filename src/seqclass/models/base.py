@@ -1,58 +1,25 @@
 """The contract every model family meets, and the registry that finds them by name.
 
-A family turns sequences into logits, one column per class  # (N, C)
-- multiclass: probabilities are the softmax of the logits,
-- multilabel: each column is an independent sigmoid.
-Window logits of one parent sequence are aggregated (mean or max) before the
-probabilities are taken. A family declares its hyper-parameters as a dataclass
-(`Params`), whose fields become `seqclass train` flags, and its weights as named
-numpy arrays that are saved as safetensors.
+A family turns sequences into logits (seqclass.spec). Window logits of one parent sequence
+are aggregated (mean or max) before the probabilities are taken. A family declares its
+hyper-parameters as a dataclass (`Params`), whose fields become `seqclass train` flags, and
+its weights as named numpy arrays that are saved as safetensors.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from seqclass.spec import ModelSpec, TrainContext, TrainData, to_probabilities
+
 _REGISTRY: dict[str, type[Classifier]] = {}
 # families that exist but cannot load here → why (e.g. the deep ones without PyTorch)
 UNAVAILABLE: dict[str, str] = {}
-
-
-@dataclass
-class ModelSpec:
-    """What any step needs to know to use a model, whatever its family."""
-
-    family: str
-    alphabet: str
-    task: str  # multiclass | multilabel
-    labels: list[str]
-    window: int | None = None  # None: trained on whole sequences
-    stride: int | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class TrainData:
-    sequences: list[str]
-    targets: np.ndarray  # multiclass: (N,) int class index; multilabel: (N, C) 0/1
-
-
-@dataclass
-class TrainContext:
-    """Where an iterative family writes while it trains (checkpoints/, training_log.jsonl, plots).
-
-    `directory` is the model directory being written; the train step keeps it across a killed
-    run so that `resume` can continue from its last checkpoint.
-    """
-
-    directory: Path
-    resume: bool = False
-    data_sha256: str = ""
 
 
 class Classifier(ABC):
@@ -64,14 +31,19 @@ class Classifier(ABC):
     # a subfolder of the model directory that the family writes and reads itself (the Hugging
     # Face families: a save_pretrained layout); None: all its weights are in model.safetensors
     bundle: ClassVar[str | None] = None
+    # modules the family needs beyond the core install, and the pip extra that brings them
+    requires: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str] = ""
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec
 
     @classmethod
     @abstractmethod
-    def fit(cls, spec: ModelSpec, train: TrainData, valid: TrainData | None, seed: int) -> Classifier:
-        """Train a model; `spec.params` holds this family's Params as a dict."""
+    def fit(cls, spec: ModelSpec, train: TrainData, valid: TrainData | None, seed: int,
+            context: TrainContext | None = None) -> Classifier:
+        """Train a model; `spec.params` is this family's Params. `context` says where an
+        iterative family writes checkpoints and its log (the others have no use for it)."""
 
     @abstractmethod
     def logits(self, sequences: list[str]) -> np.ndarray:
@@ -95,6 +67,12 @@ class Classifier(ABC):
         """Rebuild a trained model from model.safetensors (maybe empty) and its `bundle` folder."""
         raise NotImplementedError
 
+    @classmethod
+    def upgrade_params(cls, stored: dict[str, Any]) -> dict[str, Any]:
+        """config.json's params as this version names them (a new dict); fields it lacks take
+        their defaults. Families override it where an older meaning differs from the default."""
+        return dict(stored)
+
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         return to_probabilities(logits, self.spec.task)
 
@@ -103,27 +81,36 @@ class Classifier(ABC):
         run threads of their own override it; the others are single-threaded."""
 
 
-def require_at_least_one(params: dict[str, Any], names: tuple[str, ...]) -> None:
+def require_at_least_one(params: Any, names: tuple[str, ...]) -> None:
     """Refuse a family parameter below 1, naming its flag."""
     for name in names:
-        if params[name] < 1:
+        if getattr(params, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
 
 
-def to_probabilities(logits: np.ndarray, task: str) -> np.ndarray:
-    if task == "multilabel":
-        return 1.0 / (1.0 + np.exp(-logits))
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def register(name: str):
+    """Class decorator: the family `name`, or where a module it `requires` is missing, a name
+    that says what to install."""
     def wrap(cls: type[Classifier]) -> type[Classifier]:
         cls.name = name
-        _REGISTRY[name] = cls
+        missing = [m for m in cls.requires if not _importable(m)]
+        if missing:
+            UNAVAILABLE[name] = (f"needs {' and '.join(LIBRARY_NAMES.get(m, m) for m in cls.requires)}:"
+                                 f" pip install 'seqclass[{cls.extra}]'")
+        else:
+            _REGISTRY[name] = cls
         return cls
     return wrap
+
+
+LIBRARY_NAMES = {"torch": "PyTorch"}
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # an import hook refuses it, or a broken entry
+        return False
 
 
 def family(name: str) -> type[Classifier]:

@@ -12,21 +12,24 @@ A family whose network takes other inputs (the Hugging Face families: input_ids 
 attention mask) overrides `collate`, which turns a batch of `encode`d arrays into the
 network's positional inputs, and `token_lengths`, the lengths the loop buckets by.
 
-Everything else — the training loop (train.loop), checkpoints, inference in eval mode
-without gradients, weights as safetensors — is here and in seqclass.train. This module
+Everything else — the training loop (seqclass.training.loop), checkpoints, inference in eval mode
+without gradients, weights as safetensors — is here and in seqclass.training. This module
 imports PyTorch only inside methods, so registering a deep family is free.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from seqclass.models.base import Classifier, ModelSpec, TrainContext, TrainData, require_at_least_one
+from seqclass.models.base import Classifier, require_at_least_one
 from seqclass.sequence import encoding
-from seqclass.train.params import DeepTrainParams
+from seqclass.spec import ModelSpec, TrainContext, TrainData
+from seqclass.training.batching import pad
+from seqclass.training.params import DeepTrainParams
 
 if TYPE_CHECKING:
     import torch
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
 class DeepClassifier(Classifier):
     Params: ClassVar[type] = DeepTrainParams
     iterative: ClassVar[bool] = True
+    requires: ClassVar[tuple[str, ...]] = ("torch",)
+    extra: ClassVar[str] = "deep"
     default_token_k: ClassVar[int] = 1
 
     def __init__(self, spec: ModelSpec, net: torch.nn.Module, training_record: dict | None = None):
@@ -57,7 +62,7 @@ class DeepClassifier(Classifier):
 
     @classmethod
     def token_k(cls, spec: ModelSpec) -> int:
-        return spec.params.get("token_k") or cls.default_token_k
+        return getattr(spec.params, "token_k", None) or cls.default_token_k
 
     @classmethod
     def encode(cls, spec: ModelSpec, sequences: list[str]) -> list[np.ndarray]:
@@ -66,8 +71,6 @@ class DeepClassifier(Classifier):
     @classmethod
     def collate(cls, spec: ModelSpec, arrays: list[np.ndarray]) -> tuple[np.ndarray, ...]:
         """The network's inputs for a batch of encoded arrays: (tokens (B, L), lengths (B,))."""
-        from seqclass.train.batching import pad
-
         return pad(arrays)
 
     @classmethod
@@ -79,43 +82,50 @@ class DeepClassifier(Classifier):
     @classmethod
     def max_tokens(cls, spec: ModelSpec) -> int:
         """Tokens in a window of --max-len residues; 0 when unlimited."""
-        max_len = spec.params.get("max_len", 0)
+        max_len = spec.params.max_len
         return max(1, max_len - cls.token_k(spec) + 1) if max_len > 0 else 0
+
+    @classmethod
+    def resolve(cls, spec: ModelSpec) -> ModelSpec:
+        """The spec with the family's defaults filled in (a new one), so that config.json
+        records the values used: here the token length."""
+        if not hasattr(spec.params, "token_k"):
+            return spec
+        return replace(spec, params=replace(spec.params, token_k=cls.token_k(spec)))
 
     @classmethod
     def _check_all(cls, spec: ModelSpec) -> None:
         p = spec.params
-        if "token_k" in p:  # resolve the family default so config.json records the value used
-            p["token_k"] = cls.token_k(spec)
-            encoding.check_token_k(spec.alphabet, p["token_k"])
+        if hasattr(p, "token_k"):
+            encoding.check_token_k(spec.alphabet, cls.token_k(spec))
         require_at_least_one(p, ("batch_size", "grad_accum"))
-        if p["max_steps"] <= 0 and p["epochs"] < 1:
+        if p.max_steps <= 0 and p.epochs < 1:
             raise ValueError("give --epochs of at least 1 or --max-steps")
-        if p["keep_checkpoints"] < 1:
+        if p.keep_checkpoints < 1:
             raise ValueError("--keep-checkpoints must be at least 1")
         for name in ("warmup_ratio", "dropout", "attention_dropout"):
-            if name in p and not 0 <= p[name] < 1:
+            if hasattr(p, name) and not 0 <= getattr(p, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1)")
         cls.check(spec)
 
     @classmethod
     def fit(cls, spec: ModelSpec, train: TrainData, valid: TrainData | None, seed: int,
             context: TrainContext | None = None) -> DeepClassifier:
-        from seqclass.train.loop import train_network
+        from seqclass.training.loop import train_network
 
+        spec = cls.resolve(spec)
         cls._check_all(spec)
         net, record = train_network(cls, spec, train, valid, seed, context)
         return cls(spec, net, record)
 
     def logits(self, sequences: list[str]) -> np.ndarray:
-        from seqclass.train.loop import score
+        from seqclass.training.inference import score
 
         if not sequences:
             return np.zeros((0, len(self.spec.labels)), dtype=np.float32)
         p = self.spec.params
         return score(self.net, self.encode(self.spec, sequences), self.max_tokens(self.spec),
-                     2 * p.get("batch_size", 32), p.get("device", "auto"),
-                     p.get("precision", "auto"),
+                     2 * p.batch_size, p.device, p.precision,
                      lambda arrays: self.collate(self.spec, arrays))  # (N, C)
 
     def use_threads(self, threads: int) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqclass.models.base import Classifier
-from seqclass.sequence import windows as spans_of
+from seqclass.sequence.windows import count, sliding
 
 AGGREGATES = ("mean", "max")
 
@@ -31,17 +31,32 @@ def score(model: Classifier, records: Iterable[tuple[str, str]], aggregate: str 
           batch_windows: int = 2048) -> Iterator[Scored]:
     """Yield scored batches of (id, sequence) records, in input order."""
     window = window or model.spec.window
-    stride = stride or model.spec.stride or window
+    stride = stride or model.spec.stride or window  # an int wherever window is
     pending: list[tuple[str, str]] = []
     n_windows = 0
     for rid, seq in records:
         pending.append((rid, seq))
-        n_windows += 1 if window is None else spans_of.count(len(seq), window, stride)
+        n_windows += 1 if window is None or stride is None else count(len(seq), window, stride)
         if n_windows >= batch_windows:
             yield _score_batch(model, pending, aggregate, window, stride)
             pending, n_windows = [], 0
     if pending:
         yield _score_batch(model, pending, aggregate, window, stride)
+
+
+def aggregate_windows(logits: np.ndarray, owner: np.ndarray, how: str) -> np.ndarray:
+    """Window logits (W, C) → one row per sequence (N, C): the mean or max of its windows'.
+
+    `owner` (W,) gives each window's sequence, 0..N-1, every one with a window. Windows are
+    brought together by a stable sort (a no-op where they already are), then reduced.
+    """
+    order = np.argsort(owner, kind="stable")
+    counts = np.bincount(owner)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    grouped = logits[order]
+    if how == "mean":
+        return np.add.reduceat(grouped, starts, axis=0) / counts[:, None]
+    return np.maximum.reduceat(grouped, starts, axis=0)
 
 
 def _score_batch(model: Classifier, records: list[tuple[str, str]], aggregate: str,
@@ -50,18 +65,12 @@ def _score_batch(model: Classifier, records: list[tuple[str, str]], aggregate: s
     owner: list[int] = []
     coords: list[tuple[str, int, int]] = []
     for i, (rid, seq) in enumerate(records):
-        spans = [(0, len(seq))] if window is None else spans_of.sliding(len(seq), window, stride)
+        spans = [(0, len(seq))] if window is None or stride is None else sliding(len(seq), window, stride)
         for start, end in spans:
             pieces.append(seq[start:end])
             owner.append(i)
             coords.append((rid, start, end))
     logits = model.logits(pieces)  # (W, C)
-    # windows of one record are contiguous, so segment reductions aggregate them
-    counts = np.bincount(owner, minlength=len(records))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    if aggregate == "mean":
-        out = np.add.reduceat(logits, starts, axis=0) / counts[:, None]
-    else:
-        out = np.maximum.reduceat(logits, starts, axis=0)
+    out = aggregate_windows(logits, np.array(owner), aggregate)  # (B, C)
     windows = [(rid, s, e, logits[j]) for j, (rid, s, e) in enumerate(coords)]
     return Scored([rid for rid, _ in records], out, windows)

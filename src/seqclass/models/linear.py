@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.class_weight import compute_sample_weight
 
-from seqclass.models.base import ModelSpec, TrainData
+from seqclass.spec import ModelSpec, TrainData
 
 
 def fit_logreg(x, train: TrainData, spec: ModelSpec, seed: int,
@@ -20,16 +20,16 @@ def fit_logreg(x, train: TrainData, spec: ModelSpec, seed: int,
     """`balanced_rows` (N,) bool, with balanced class weights: only these rows are re-weighted
     (each group keeps its total weight); the others keep weight 1, i.e. the training prior."""
     p = spec.params
-    balanced = p["class_weight"] == "balanced"
+    balanced = p.class_weight == "balanced"
     partial = balanced and balanced_rows is not None
 
     def logreg() -> LogisticRegression:
         weights = "balanced" if balanced and not partial else None
-        return LogisticRegression(C=p["c"], class_weight=weights, max_iter=p["max_iter"],
+        return LogisticRegression(C=p.c, class_weight=weights, max_iter=p.max_iter,
                                   random_state=seed)
 
     def row_weights(y: np.ndarray) -> np.ndarray | None:
-        if not partial:
+        if balanced_rows is None or not partial:
             return None
         w = np.ones(len(y))
         if balanced_rows.any():

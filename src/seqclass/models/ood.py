@@ -13,7 +13,7 @@ on a sequence's aggregated logits (windows combined as `predict` combines them),
 depend only on the logits and work for any family.
 
 At train time `fit` scores the validation rows and keeps a quantile of their scores
-(`--ood-quantile`, default 0.95) as the threshold: `predict` flags a sequence whose score is
+(`--ood-quantile` of `seqclass train`) as the threshold: `predict` flags a sequence whose score is
 above it (`ood` true). The model directory's `ood.json` holds it; a model directory without
 one (older models, or trained without validation rows) still predicts, with `ood` NA.
 """
@@ -88,7 +88,7 @@ def fit_threshold(scores: np.ndarray, quantile: float, task: str) -> dict[str, A
     }
 
 
-def fit(model: Classifier, valid: pa.Table, quantile: float = 0.95) -> dict[str, Any]:
+def fit(model: Classifier, valid: pa.Table, quantile: float) -> dict[str, Any]:
     """Score the validation rows (whole sequences) and fit the threshold."""
     logits = sequence_logits(model, valid) if valid.num_rows else np.zeros((0, 1))
     scores = energy(logits, model.spec.task) if len(logits) else np.zeros(0)

@@ -1,7 +1,8 @@
 """Model directories: how a trained model is written and read back, without pickle.
 
 Layout (every family):
-  config.json        ModelSpec: family, alphabet, task, window, stride, family params
+  config.json        ModelSpec: family, alphabet, task, window, stride, the family's Params
+                     (a field missing from an older directory takes its default)
   labels.json        class names, in logit column order
   model.safetensors  the family's weights (absent when a family with a bundle has none beside it)
   <bundle>/          families with `Classifier.bundle` (hf, hf-embed): a folder they write and
@@ -13,6 +14,7 @@ Layout (every family):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,8 @@ from safetensors.numpy import load_file, save_file
 
 from seqclass.environment import library_versions
 from seqclass.errors import InputError
-from seqclass.models.base import Classifier, ModelSpec, family
+from seqclass.models.base import Classifier, family
+from seqclass.spec import ModelSpec
 
 FORMAT_VERSION = 1
 CONFIG = "config.json"
@@ -34,7 +37,8 @@ TRAINING = "training.json"
 def save(model: Classifier, directory: Path, training: dict[str, Any]) -> None:
     spec = model.spec
     config = {"format_version": FORMAT_VERSION, "family": spec.family, "alphabet": spec.alphabet,
-              "task": spec.task, "window": spec.window, "stride": spec.stride, "params": spec.params}
+              "task": spec.task, "window": spec.window, "stride": spec.stride,
+              "params": dataclasses.asdict(spec.params)}
     (directory / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
     (directory / LABELS).write_text(json.dumps(spec.labels, indent=2) + "\n")
     tensors = {k: np.ascontiguousarray(v) for k, v in model.tensors().items()}
@@ -44,6 +48,19 @@ def save(model: Classifier, directory: Path, training: dict[str, Any]) -> None:
         model.save_bundle(directory / model.bundle)
     doc = {**training, "versions": library_versions()}
     (directory / TRAINING).write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def params_from_config(cls: type[Classifier], stored: dict[str, Any], directory: Path) -> Any:
+    """The family's Params from config.json: stored values (after the family's own
+    `upgrade_params` of older layouts) over the dataclass's defaults."""
+    stored = cls.upgrade_params(stored)
+    params_cls = cls.Params
+    names = {f.name for f in dataclasses.fields(params_cls)}
+    unknown = sorted(set(stored) - names)
+    if unknown:
+        raise InputError(f"config.json has parameters this seqclass does not know: "
+                         f"{', '.join(unknown)} (written by a newer version?)", directory)
+    return params_cls(**stored)
 
 
 def load(directory: str | Path, threads: int | None = None) -> Classifier:
@@ -62,13 +79,13 @@ def load(directory: str | Path, threads: int | None = None) -> Classifier:
     if config.get("format_version") != FORMAT_VERSION:
         raise InputError(f"model format {config.get('format_version')} is not {FORMAT_VERSION}",
                          directory)
-    spec = ModelSpec(family=config["family"], alphabet=config["alphabet"], task=config["task"],
-                     labels=labels, window=config.get("window"), stride=config.get("stride"),
-                     params=config.get("params", {}))
     try:
-        cls = family(spec.family)
+        cls = family(config["family"])
     except KeyError as err:
         raise InputError(str(err.args[0]), directory) from None
+    spec = ModelSpec(family=config["family"], alphabet=config["alphabet"], task=config["task"],
+                     labels=labels, window=config.get("window"), stride=config.get("stride"),
+                     params=params_from_config(cls, config.get("params", {}), directory))
     required = WEIGHTS if cls.bundle is None else cls.bundle
     if not (directory / required).exists():
         raise InputError(f"not a seqclass model directory (no {required})", directory)

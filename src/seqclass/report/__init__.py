@@ -72,7 +72,7 @@ def split_section(summary: dict, out: Path) -> None:
 
 def leakage_section(leakage_tsv: Path, out: Path, bins: int = 20) -> None:
     """Histogram of held-out sequences' highest identity to training."""
-    counts: Counter[str] = Counter()
+    counts: Counter[tuple[str, int]] = Counter()  # (split, bin) -> sequences
     with open(leakage_tsv) as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
             ident = float(row["max_identity"])

@@ -28,7 +28,7 @@ def n_features(k: int, alphabet: str) -> int:
 def check_k(k: int, alphabet: str) -> None:
     if k < 1 or n_features(k, alphabet) > MAX_FEATURES:
         raise ValueError(
-            f"--k {k} gives {core_size(alphabet)}^{k} features for alphabet {alphabet}; "
+            f"--kmer-size {k} gives {core_size(alphabet)}^{k} features for alphabet {alphabet}; "
             f"choose k with at most {MAX_FEATURES} features"
         )
 

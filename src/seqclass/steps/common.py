@@ -1,26 +1,16 @@
-"""Small helpers the steps share: sidecar file names, provenance records, the predictions table,
-the flags of the --bam route, and the input records of the steps that apply a model."""
+"""Small helpers of the command line that the steps share: sidecar file names, provenance
+records, the flags of the --bam route and of scoring threads."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from seqclass import __version__, config
 from seqclass.errors import InputError
-from seqclass.evaluate import abstain
 from seqclass.io.alignments import ConsensusOptions
-from seqclass.io.sequences import is_table, iter_table, read_sequences
-from seqclass.sequence import alphabet as alpha
-
-BATCH_RECORDS = 1024  # table rows read at a time
-ALPHABET_SAMPLE = 200  # records whose alphabet is checked against the model's
 
 
 def add_arguments_with_bam(parser: argparse.ArgumentParser, cls: type, title: str) -> None:
@@ -36,6 +26,11 @@ def scoring_threads() -> Any:
     return config.option("CPU threads for scoring: BLAST of a similarity model, PyTorch of a deep "
                          "or Hugging Face one (default: the similarity model's training setting; "
                          "PyTorch's own, one per core)", None)
+
+
+def label_threshold() -> Any:
+    """The --threshold field of the steps that call labels (evaluate, predict)."""
+    return config.option("multilabel: probability at or above which a label is called", 0.5)
 
 
 def threads(value: int | None) -> int | None:
@@ -61,63 +56,3 @@ def provenance(step: str, cfg: Any) -> dict[str, Any]:
 
     options = {k: plain(v) for k, v in dataclasses.asdict(cfg).items()}
     return {"step": step, "seqclass": __version__, "options": options}
-
-
-def called_labels(probs: np.ndarray, labels: list[str], task: str, threshold: float,
-                  min_prob: float | None = None, negative: str | None = None) -> list[str]:
-    """Arg-max class (multiclass) or every label at or above threshold, `;`-joined (multilabel);
-    with `min_prob`, low-confidence rows abstain (`seqclass.evaluate.abstain.call`)."""
-    return abstain.call(probs, labels, task, threshold, min_prob, negative)
-
-
-def prediction_frame(ids: list[str], probs: np.ndarray, labels: list[str], task: str,
-                     threshold: float, min_prob: float | None = None,
-                     negative: str | None = None, call_columns: bool = False) -> pd.DataFrame:
-    """id, label, prob_<class>... — the predictions table (docs/formats.md); with `call_columns`
-    a multi-label frame also gets call_<class> (0/1, the classes `label` lists) before them."""
-    frame = pd.DataFrame({"id": ids, "label": called_labels(probs, labels, task, threshold,
-                                                            min_prob, negative)})
-    if call_columns and task == "multilabel":
-        calls = abstain.called_sets(probs, task, min_prob, threshold)
-        for j, lab in enumerate(labels):
-            frame[f"call_{lab}"] = calls[:, j].astype(np.int64)
-    for j, lab in enumerate(labels):
-        frame[f"prob_{lab}"] = probs[:, j].astype(np.float64)  # float64 whatever the aggregate
-    return frame
-
-
-def records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str]]:
-    """(id, normalised sequence) from every input, checked against the model's alphabet."""
-    for path in paths:
-        sample: list[str] = []
-        for rid, seq in _raw(path):
-            if len(sample) < ALPHABET_SAMPLE:
-                sample.append(seq)
-                if len(sample) == ALPHABET_SAMPLE or len(seq) > 10_000:
-                    _check_alphabet(sample, alphabet, path)
-            try:
-                yield rid, alpha.normalise(seq, alphabet)
-            except alpha.InvalidSequence as err:
-                _check_alphabet(sample, alphabet, path)  # protein for a DNA model says so
-                raise InputError(str(err), path, rid) from None
-        if 0 < len(sample) < ALPHABET_SAMPLE:
-            _check_alphabet(sample, alphabet, path)
-
-
-def _check_alphabet(sample: list[str], alphabet: str, path: Path) -> None:
-    seen = alpha.detect(sample)
-    if seen != alphabet:
-        raise InputError(f"input looks like {seen} but the model was trained on {alphabet}", path)
-
-
-def _raw(path: Path) -> Iterator[tuple[str, str]]:
-    if not is_table(path):
-        for rec in read_sequences(path):
-            yield rec.id, rec.sequence
-        return
-    rows = 0
-    for batch in iter_table(path, ["id", "sequence"], BATCH_RECORDS):
-        rows += len(batch["id"])
-        yield from zip(map(str, batch["id"]), map(str, batch["sequence"]))
-    if rows == 0:
-        raise InputError("empty table: no rows", path)

@@ -20,15 +20,16 @@ import pyarrow as pa
 
 from seqclass.config import option
 from seqclass.data.labels import split_label
+from seqclass.data.targets import encode_targets, rows
 from seqclass.errors import InputError
 from seqclass.evaluate import abstain, metrics, plots
+from seqclass.evaluate.predictions import prediction_frame
 from seqclass.io.atomic import atomic_outputs
 from seqclass.io.tables import read_parquet, write_json
 from seqclass.models import store
-from seqclass.models.base import to_probabilities
-from seqclass.models.inference import AGGREGATES, score
-from seqclass.steps.common import prediction_frame, scoring_threads, threads
-from seqclass.train import encode_targets, rows
+from seqclass.models.inference import AGGREGATES, aggregate_windows, score
+from seqclass.spec import to_probabilities
+from seqclass.steps.common import label_threshold, scoring_threads, threads
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class Config:
                         choices=["sequence", "window"])
     aggregate: str = option("how window logits combine into a sequence's", "mean",
                             choices=list(AGGREGATES))
-    threshold: float = option("probability above which a label is called (multilabel)", 0.5)
+    threshold: float = label_threshold()
     negative_class: str | None = option(
         "the model's class for \"none of the others\": abstain.tsv then reports the "
         "false-positive rate (its sequences called as another class) and the other classes' "
@@ -55,9 +56,8 @@ class Config:
 def run(cfg: Config) -> None:
     model = store.load(cfg.model, threads(cfg.threads))
     spec = model.spec
-    if cfg.negative_class is not None and cfg.negative_class not in spec.labels:
-        raise InputError(f"--negative-class {cfg.negative_class!r} is not a class of the model "
-                         f"({', '.join(spec.labels)})", cfg.model)
+    if cfg.negative_class is not None:
+        spec.class_index(cfg.negative_class, "--negative-class", cfg.model)
     table, meta = read_parquet(cfg.dataset, ["id", "sequence", "label"])
     if meta["alphabet"] != spec.alphabet:
         raise InputError(f"model {cfg.model} was trained on {spec.alphabet}, this dataset is "
@@ -124,10 +124,9 @@ def _score(model, table: pa.Table, cfg: Config) -> tuple[list[str], list[str], n
         return out_ids, out_labels, np.stack(out_logits)
     if is_chunks and cfg.level == "sequence":
         logits = model.logits(seqs)  # (W, C) one row per chunk
-        frame = pd.DataFrame({"parent": table.column("parent_id").to_pylist(), "label": labels})
-        order = frame.groupby("parent", sort=False).indices
-        agg = np.stack([logits[idx].mean(axis=0) if cfg.aggregate == "mean"
-                        else logits[idx].max(axis=0) for idx in order.values()])
-        return list(order), [labels[idx[0]] for idx in order.values()], agg
+        owner, parents = pd.factorize(pd.Series(table.column("parent_id").to_pylist()))
+        first = np.unique(owner, return_index=True)[1]  # each parent's first chunk
+        return (list(parents), [labels[i] for i in first],
+                aggregate_windows(logits, owner, cfg.aggregate))
     logits = np.concatenate([b.logits for b in score(model, zip(ids, seqs), cfg.aggregate)])
     return ids, labels, logits

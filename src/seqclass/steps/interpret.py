@@ -29,6 +29,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from seqclass.config import option
+from seqclass.data.inputs import records
 from seqclass.errors import InputError
 from seqclass.interpret import attribution, plots, tracks
 from seqclass.io.atomic import atomic_outputs
@@ -36,7 +37,6 @@ from seqclass.models import store
 from seqclass.models.base import Classifier
 from seqclass.models.inference import AGGREGATES
 from seqclass.sequence import alphabet as alpha
-from seqclass.steps.common import records
 
 log = logging.getLogger(__name__)
 
@@ -173,13 +173,10 @@ def _frames(attr: attribution.Attribution, labels: list[str], plot: str,
 
 def run(cfg: Config) -> None:
     _check(cfg)
-    model = store.load(cfg.model) if cfg.input else None
+    model = store.load(cfg.model) if cfg.input and cfg.model is not None else None  # _check: both
     target = None
-    if model is not None and cfg.target is not None:
-        if cfg.target not in model.spec.labels:
-            raise InputError(f"--target {cfg.target!r} is not a class of the model "
-                             f"({', '.join(model.spec.labels)})", cfg.model)
-        target = model.spec.labels.index(cfg.target)
+    if model is not None and cfg.model is not None and cfg.target is not None:
+        target = model.spec.class_index(cfg.target, "--target", cfg.model)
     track_classes, all_tracks = tracks.read_tracks(cfg.tracks) if cfg.tracks else ([], [])
     chosen = select(cfg, model.spec.alphabet) if model is not None else []
     given = [*cfg.input, *cfg.tracks] + ([cfg.model] if cfg.model is not None else [])

@@ -34,20 +34,17 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from seqclass.config import option
+from seqclass.data.inputs import records
 from seqclass.errors import InputError
+from seqclass.evaluate.predictions import prediction_frame
 from seqclass.io import alignments
 from seqclass.io.atomic import atomic_outputs
 from seqclass.io.sequences import is_fastq
 from seqclass.models import ood, store
-from seqclass.models.base import Classifier, to_probabilities
+from seqclass.models.base import Classifier
 from seqclass.models.inference import AGGREGATES, score
-from seqclass.steps.common import (
-    add_arguments_with_bam,
-    prediction_frame,
-    records,
-    scoring_threads,
-    threads,
-)
+from seqclass.spec import to_probabilities
+from seqclass.steps.common import add_arguments_with_bam, label_threshold, scoring_threads, threads
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +62,7 @@ class Config(alignments.ConsensusOptions):
                                  None)
     window: int | None = option("override the model's window (default: from the model)", None)
     stride: int | None = option("override the model's stride (default: from the model)", None)
-    threshold: float = option("probability at which a label is called (multilabel)", 0.5)
+    threshold: float = label_threshold()
     min_prob: float | None = option(
         "abstain below this probability: multiclass calls whose top probability is lower become "
         "`uncertain` (or --negative-class); multilabel: the per-label calling threshold, "
@@ -101,7 +98,8 @@ class _TableSink:
     """Writes prediction frames batch by batch as TSV or Parquet."""
 
     def __init__(self, path: Path, parquet: bool):
-        self.path, self.parquet, self.writer, self.header = path, parquet, None, True
+        self.path, self.parquet, self.header = path, parquet, True
+        self.writer: pq.ParquetWriter | None = None
 
     def write(self, frame) -> None:
         if self.parquet:
@@ -163,10 +161,8 @@ def run(cfg: Config) -> None:
     spec = model.spec
     if cfg.min_prob is not None and not 0.0 <= cfg.min_prob <= 1.0:
         raise InputError(f"--min-prob must be between 0 and 1, got {cfg.min_prob}")
-    if cfg.negative_class is not None and cfg.negative_class not in spec.labels:
-        raise InputError(f"--negative-class {cfg.negative_class!r} is not a class of the model "
-                         f"({', '.join(spec.labels)})", cfg.model)
-    calls = {"min_prob": cfg.min_prob, "negative": cfg.negative_class}
+    if cfg.negative_class is not None:
+        spec.class_index(cfg.negative_class, "--negative-class", cfg.model)
     if bool(cfg.input) == bool(cfg.bam):
         raise InputError("give the sequences to score as --input, or aligned reads as --bam")
     chosen = routes(cfg, model)
@@ -200,7 +196,7 @@ def run(cfg: Config) -> None:
                                    route.stride):
                     probs = to_probabilities(batch.logits, spec.task)
                     frame = prediction_frame(batch.ids, probs, spec.labels, spec.task, cfg.threshold,
-                                             **calls, call_columns=True)
+                                             cfg.min_prob, cfg.negative_class, call_columns=True)
                     frame = _with_ood(frame, batch.logits, spec.task, route.ood_doc)
                     if route.name is not None:
                         frame["model"] = route.name
@@ -209,7 +205,8 @@ def run(cfg: Config) -> None:
                         wlogits = np.stack([w[3] for w in batch.windows])
                         wprobs = to_probabilities(wlogits, spec.task)
                         frame = prediction_frame([w[0] for w in batch.windows], wprobs, spec.labels,
-                                                 spec.task, cfg.threshold, **calls)
+                                                 spec.task, cfg.threshold, cfg.min_prob,
+                                                 cfg.negative_class)
                         frame = _with_ood(frame, wlogits, spec.task, route.ood_doc)
                         frame.insert(1, "start", [w[1] for w in batch.windows])
                         frame.insert(2, "end", [w[2] for w in batch.windows])

@@ -8,33 +8,32 @@ DropConnect on the hidden-to-hidden weights, locked dropout between layers and b
 decoder) whose decoder is tied to its embedding. LM_DIR holds model.safetensors, config.json
 (alphabet, k, stride, vocabulary and sizes), training.json (seed, versions, input hash) and
 training_log.jsonl (training loss and perplexity, validation perplexity by step) and
-checkpoints/; it is written atomically. `seqclass train --model awd-lstm --pretrained LM_DIR`
+checkpoints/; it is written atomically. `seqclass train --family awd-lstm --pretrained LM_DIR`
 fine-tunes it.
 
 As in `seqclass train`, the directory is `.LM_DIR.partial` beside LM_DIR while it trains, with a
-checkpoint (train.checkpoint: safetensors and JSON, no pickle) every --checkpoint-every steps
+checkpoint (training.checkpoint: safetensors and JSON, no pickle) every --checkpoint-every steps
 or after every evaluation and at the last step. A killed run leaves it behind and --resume
 continues from its newest checkpoint: weights, AdamW state, the numpy generator that draws
 the windows, the torch random states (dropout), the running loss and the log are restored,
 so the resumed run retraces the killed one. --resume on a finished LM_DIR trains it on (e.g.
-with a larger --max-steps). The kill hook of train.loop (SEQCLASS_TEST_KILL_AT_STEP) works
-here too.
+with a larger --max-steps). The kill hook of the tests (training.checkpoint) works here too.
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import hashlib
 import json
 import logging
-import math
-import os
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from seqclass import config
 from seqclass.config import option
 from seqclass.errors import InputError
 from seqclass.io.atomic import atomic_outputs
@@ -42,38 +41,30 @@ from seqclass.io.sequences import read_sequences
 from seqclass.sequence import alphabet as alphabets
 from seqclass.sequence import encoding
 from seqclass.steps.common import provenance
-from seqclass.train import checkpoint
+from seqclass.training import checkpoint
+from seqclass.training.params import LanguageModelTraining
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = 1
-CHECKPOINT_KIND = "pretrain"
 # options that decide the token stream or the network's shape: --resume refuses to change them
 FIXED = ("alphabet", "k", "kmer_stride", "embed_dim", "hidden", "layers")
 # options free to change on --resume without a warning
 BOOKKEEPING = ("checkpoint_every", "keep_checkpoints", "device", "eval_windows")
 
 
-@dataclass
-class Config:
+@dataclass(kw_only=True)
+class Config(LanguageModelTraining):
     input: list[Path] = option("FASTA or FASTQ files of unlabelled sequences (plain or gzip)",
                                nargs="+")
     out: Path = option("language model directory to write (LM_DIR)")
     alphabet: str = option("alphabet of the input; auto: detected from the first records",
                            "auto", choices=["auto", "dna", "protein"])
-    k: int = option("k-mer length of the tokens", 5)
+    k: int = option("k-mer length of the tokens", 5, flag="--kmer-size", deprecated=("--k",))
     kmer_stride: int = option("take every N-th k-mer as a token", 2)
     embed_dim: int = option("embedding size (also the last LSTM layer's, for the tied decoder)",
                             400)
     hidden: int = option("LSTM units of the inner layers", 1150)
     layers: int = option("stacked LSTM layers", 3)
-    bptt: int = option("tokens per training window", 70)
-    batch_size: int = option("windows per step", 64)
-    max_steps: int = option("optimizer steps", 1000)
-    lr: float = option("peak learning rate of AdamW", 2e-3)
-    weight_decay: float = option("AdamW weight decay", 0.01)
-    warmup_ratio: float = option("fraction of the steps of linear warm-up; then linear decay", 0.1)
-    clip_norm: float = option("clip the gradient norm to this; 0: no clipping", 0.4)
     embed_dropout: float = option("probability of dropping a whole token's embedding", 0.02)
     weight_dropout: float = option("DropConnect on the hidden-to-hidden weights", 0.2)
     hidden_dropout: float = option("locked dropout on the embeddings and between LSTM layers",
@@ -81,26 +72,25 @@ class Config:
     output_dropout: float = option("locked dropout before the decoder", 0.1)
     valid_fraction: float = option("fraction of the token stream (its end) held out for the "
                                    "validation perplexity", 0.05)
-    eval_every: int = option("evaluate every N steps (and at the last)", 100)
-    eval_windows: int = option("held-out windows scored per evaluation (at most)", 64)
-    device: str = option("where to train: auto picks CUDA when available", "auto",
-                         choices=["auto", "cpu", "cuda"])
-    seed: int = option("random seed", 0)
-    checkpoint_every: int = option("write a checkpoint every N steps; 0: after every evaluation "
-                                   "(always one at the last step)", 0)
-    keep_checkpoints: int = option("how many of the newest checkpoints to keep", 1)
     resume: bool = option("continue an interrupted run of the same --out from its last "
                           "checkpoint (or a finished LM_DIR, e.g. with a larger --max-steps)", False)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The step's own flags, then the training loop's in a group of their own."""
+    training = {f.name for f in dataclasses.fields(LanguageModelTraining)}
+    config.add_arguments(parser, Config, set(training))
+    config.add_arguments(parser.add_argument_group("training options"), LanguageModelTraining)
 
 
 def _check(cfg: Config) -> None:
     for name in ("k", "kmer_stride", "embed_dim", "hidden", "layers", "bptt", "batch_size",
                  "max_steps", "eval_every", "eval_windows", "keep_checkpoints"):
         if getattr(cfg, name) < 1:
-            raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+            raise InputError(f"{config.flag(Config, name)} must be at least 1")
     for name in ("embed_dropout", "weight_dropout", "hidden_dropout", "output_dropout"):
         if not 0 <= getattr(cfg, name) < 1:
-            raise InputError(f"--{name.replace('_', '-')} must be in [0, 1)")
+            raise InputError(f"{config.flag(Config, name)} must be in [0, 1)")
     if not 0 < cfg.valid_fraction < 1:
         raise InputError("--valid-fraction must be in (0, 1)")
     if not 0 <= cfg.warmup_ratio < 1:
@@ -123,7 +113,7 @@ def read_tokens(cfg: Config) -> tuple[np.ndarray, str, dict]:
                 try:
                     encoding.check_token_k(alphabet, cfg.k)
                 except ValueError as err:
-                    raise InputError(str(err).replace("--token-k", "--k")) from None
+                    raise InputError(str(err).replace("--token-k", "--kmer-size")) from None
             try:
                 seq = alphabets.normalise(record.sequence, alphabet)
             except alphabets.InvalidSequence as err:
@@ -137,6 +127,7 @@ def read_tokens(cfg: Config) -> tuple[np.ndarray, str, dict]:
             n_records += 1
             n_residues += len(seq)
     stream = np.concatenate(pieces)
+    assert alphabet is not None  # set from the first record; read_sequences refuses empty inputs
     return stream, alphabet, {"n_records": n_records, "n_residues": n_residues,
                               "n_tokens": int(len(stream)), "input_sha256": h.hexdigest()}
 
@@ -147,7 +138,7 @@ def run(cfg: Config) -> None:
         try:
             encoding.check_token_k(cfg.alphabet, cfg.k)
         except ValueError as err:
-            raise InputError(str(err).replace("--token-k", "--k")) from None
+            raise InputError(str(err).replace("--token-k", "--kmer-size")) from None
     stream, alphabet, counts = read_tokens(cfg)
     n_valid = max(cfg.bptt + 1, int(len(stream) * cfg.valid_fraction))
     if len(stream) - n_valid < cfg.bptt + 1:
@@ -157,7 +148,7 @@ def run(cfg: Config) -> None:
     train_tokens, valid_tokens = stream[:-n_valid], stream[-n_valid:]
 
     from seqclass.environment import library_versions
-    from seqclass.models.awd_lstm import LM_CONFIG, LM_FORMAT_VERSION, LM_KIND, LM_WEIGHTS
+    from seqclass.models.families.awd_lstm import LM_CONFIG, LM_FORMAT_VERSION, LM_KIND, LM_WEIGHTS
 
     with atomic_outputs(cfg.input, [cfg.out]) as outs:
         copied = False  # a killed or failed run keeps .LM_DIR.partial when it holds a checkpoint
@@ -212,9 +203,6 @@ def _options(cfg: Config, alphabet: str) -> dict:
 def _check_checkpoint(path: Path, state: dict, cfg: Config, alphabet: str,
                       input_sha256: str) -> None:
     """Refuse, in one line, a checkpoint that --resume cannot continue with these options."""
-    if state.get("format_version") != CHECKPOINT_FORMAT or state.get("kind") != CHECKPOINT_KIND:
-        raise InputError("not a checkpoint of seqclass pretrain of this version; pretrain "
-                         "without --resume", path)
     if state.get("input_sha256") != input_sha256:
         raise InputError("was pretrained on other sequences than these (input_sha256 differs); "
                          "pretrain without --resume", path)
@@ -223,7 +211,7 @@ def _check_checkpoint(path: Path, state: dict, cfg: Config, alphabet: str,
     params, now = state.get("params", {}), _options(cfg, alphabet)
     for key in FIXED:
         if params.get(key) != now[key]:
-            flag = f"--{key.replace('_', '-')}"
+            flag = "--alphabet" if key == "alphabet" else config.flag(Config, key)
             raise InputError(f"was pretrained with {flag} {params.get(key)}, not {now[key]}; resume "
                              f"with {flag} {params.get(key)} or pretrain without --resume", path)
     if state.get("step", 0) > cfg.max_steps:
@@ -237,123 +225,17 @@ def _check_checkpoint(path: Path, state: dict, cfg: Config, alphabet: str,
 
 def _train(cfg: Config, alphabet: str, train_tokens: np.ndarray, valid_tokens: np.ndarray,
            directory: Path, input_sha256: str):
-    import torch
-    import torch.nn.functional as F
+    """The language model trained on the shared loop (training.language_model)."""
+    from seqclass.models.networks.awd_lstm import AwdLanguageModel
+    from seqclass.training.language_model import LanguageModelLoop
 
-    from seqclass.models.awd_lstm import language_model
-    from seqclass.train import curves
-    from seqclass.train.loop import KILL_ENV, resolve_device
-
-    device = resolve_device(cfg.device)
-    torch.manual_seed(cfg.seed)
     vocab = encoding.vocab_size(alphabet, cfg.k)
-    net = language_model(vocab, cfg.embed_dim, cfg.hidden, cfg.layers, cfg.embed_dropout,
-                         cfg.hidden_dropout, cfg.weight_dropout, cfg.output_dropout).to(device)
-    decayed = [w for w in net.parameters() if w.ndim >= 2]
-    other = [w for w in net.parameters() if w.ndim < 2]
-    optimizer = torch.optim.AdamW([{"params": decayed, "weight_decay": cfg.weight_decay},
-                                   {"params": other, "weight_decay": 0.0}], lr=cfg.lr)
-    warmup = int(round(cfg.warmup_ratio * cfg.max_steps))
-    rng = np.random.default_rng([cfg.seed, 1])
-    span = cfg.bptt + 1
-    offsets = np.arange(span)
-
-    # fixed, non-overlapping held-out windows
-    n_eval = min(cfg.eval_windows, len(valid_tokens) // span)
-    valid = torch.from_numpy(valid_tokens[:n_eval * span].astype(np.int64).reshape(n_eval, span))
-
-    @torch.no_grad()
-    def valid_loss() -> float:
-        net.eval()
-        total = 0.0
-        for i in range(0, n_eval, cfg.batch_size):
-            batch = valid[i:i + cfg.batch_size].to(device)  # (b, bptt + 1)
-            logits = net(batch[:, :-1])  # (b, bptt, V)
-            total += float(F.cross_entropy(logits.reshape(-1, vocab), batch[:, 1:].reshape(-1),
-                                           reduction="sum"))
-        net.train()
-        return total / (n_eval * cfg.bptt)
-
-    def save_checkpoint(step: int) -> None:
-        opt_tensors, opt_doc = checkpoint.optimizer_tensors(optimizer)
-        rng_states = {"torch_cpu": torch.get_rng_state()}
-        if device.type == "cuda":
-            for i, s in enumerate(torch.cuda.get_rng_state_all()):
-                rng_states[f"torch_cuda.{i}"] = s
-        weights = {k: v for k, v in net.state_dict().items() if k != "decoder.weight"}  # tied
-        state = {"format_version": CHECKPOINT_FORMAT, "kind": CHECKPOINT_KIND, "step": step,
-                 "total_steps": cfg.max_steps, "loss_sum": loss_sum, "loss_n": loss_n,
-                 "seed": cfg.seed, "input_sha256": input_sha256,
-                 "numpy_rng": rng.bit_generator.state,  # plain ints and strings
-                 "optimizer": opt_doc, "params": _options(cfg, alphabet)}
-        checkpoint.save(directory, step, {"model": weights, "optimizer": opt_tensors,
-                                          "rng": rng_states}, state, cfg.keep_checkpoints)
-
-    log_path = directory / curves.LOG
-    loss_sum, loss_n, start, resumed_from = 0.0, 0, 0, None
-    records: list[dict] = []
-    path = checkpoint.latest(directory) if cfg.resume else None
-    if path is not None:
-        tensors, state = checkpoint.load(path)
-        _check_checkpoint(path, state, cfg, alphabet, input_sha256)
-        weights = tensors["model"]
-        weights["decoder.weight"] = weights["encoder.embed.weight"]
-        try:
-            net.load_state_dict(weights)
-        except RuntimeError as err:
-            raise InputError(f"does not fit this network ({str(err).splitlines()[0]}); pretrain "
-                             "without --resume", path) from None
-        optimizer.load_state_dict(
-            checkpoint.optimizer_state_dict(tensors["optimizer"], state["optimizer"]))
-        optimizer.param_groups[0]["weight_decay"] = cfg.weight_decay  # may have changed
-        rng.bit_generator.state = state["numpy_rng"]
-        torch.set_rng_state(tensors["rng"]["torch_cpu"])
-        cuda_states = [tensors["rng"][k] for k in sorted(tensors["rng"]) if k.startswith("torch_cuda.")]
-        if device.type == "cuda" and len(cuda_states) == torch.cuda.device_count():
-            torch.cuda.set_rng_state_all(cuda_states)
-        start = resumed_from = state["step"]
-        loss_sum, loss_n = state["loss_sum"], state["loss_n"]
-        records = curves.truncate_log(log_path, start)
-        log.info("resuming from %s (step %d of %d)", path, start, cfg.max_steps)
-    else:
-        log_path.unlink(missing_ok=True)
-    record: dict = records[-1] if records else {}
-    kill_at = int(os.environ.get(KILL_ENV) or 0)
-    net.train()
-    for step in range(start, cfg.max_steps):
-        factor = (step + 1) / warmup if step < warmup else \
-            1.0 - (step - warmup) / max(1, cfg.max_steps - warmup)
-        for g in optimizer.param_groups:
-            g["lr"] = cfg.lr * factor
-        starts = rng.integers(0, len(train_tokens) - span + 1, size=cfg.batch_size)
-        batch = torch.from_numpy(train_tokens[starts[:, None] + offsets].astype(np.int64)).to(device)
-        logits = net(batch[:, :-1])  # (B, bptt, V)
-        loss = F.cross_entropy(logits.reshape(-1, vocab), batch[:, 1:].reshape(-1))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.clip_norm > 0:
-            torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.clip_norm)
-        optimizer.step()
-        loss_sum += float(loss.detach())
-        loss_n += 1
-        done = step + 1
-        evaluated = done % cfg.eval_every == 0 or done == cfg.max_steps
-        if evaluated:
-            train_loss = loss_sum / loss_n
-            v = valid_loss()
-            record = {"step": done, "lr": cfg.lr * factor, "train_loss": train_loss,
-                      "train_perplexity": math.exp(min(train_loss, 700)),
-                      "valid_loss": v, "valid_perplexity": math.exp(min(v, 700))}
-            curves.append_log(log_path, record)
-            log.info("step %d/%d train_loss=%.4g valid_perplexity=%.4g", done, cfg.max_steps,
-                     train_loss, record["valid_perplexity"])
-            loss_sum, loss_n = 0.0, 0
-        if done == cfg.max_steps or (cfg.checkpoint_every > 0 and done % cfg.checkpoint_every == 0) \
-                or (cfg.checkpoint_every == 0 and evaluated):
-            save_checkpoint(done)
-        if kill_at and done == kill_at:  # tests: a kill no clean-up survives (train.loop)
-            os.kill(os.getpid(), signal.SIGKILL)
-    net.eval()
-    return net, {"steps": cfg.max_steps, "device": str(device),
-                 "train_loss": record["train_loss"], "valid_loss": record["valid_loss"],
-                 "valid_perplexity": record["valid_perplexity"], "resumed_from_step": resumed_from}
+    loop = LanguageModelLoop(
+        lambda: AwdLanguageModel(vocab, cfg.embed_dim, cfg.hidden, cfg.layers, cfg.embed_dropout,
+                                 cfg.hidden_dropout, cfg.weight_dropout, cfg.output_dropout),
+        vocab, train_tokens, valid_tokens, cfg, directory,
+        identity={"input_sha256": input_sha256, "params": _options(cfg, alphabet)},
+        tied={"decoder.weight": "encoder.embed.weight"})
+    summary = loop.run(cfg.resume, lambda path, state: _check_checkpoint(path, state, cfg, alphabet,
+                                                                         input_sha256))
+    return loop.net, summary

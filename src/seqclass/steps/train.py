@@ -11,7 +11,7 @@ behind and --resume continues from. Family options are listed below per family (
 shared by several families once, in their own group); only the chosen family's are used.
 
 Launched by torchrun on several GPUs (`torchrun --nproc_per_node 4 $(which seqclass) train
-...`), a deep family trains data-parallel (seqclass.train.loop); rank 0 alone writes OUT.
+...`), a deep family trains data-parallel (seqclass.training.loop); rank 0 alone writes OUT.
 """
 
 from __future__ import annotations
@@ -21,20 +21,23 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from seqclass import config
-from seqclass import train as trainer
 from seqclass.config import option
 from seqclass.data.labels import split_label
+from seqclass.data.targets import rows
 from seqclass.errors import InputError
 from seqclass.io.atomic import atomic_outputs, work_path
 from seqclass.io.tables import read_parquet
 from seqclass.models import family, family_names, ood, store
-from seqclass.models.base import UNAVAILABLE, ModelSpec, TrainContext
+from seqclass.models.base import UNAVAILABLE, Classifier
+from seqclass.models.fitting import fit
+from seqclass.spec import ModelSpec, TrainContext
 from seqclass.steps.common import provenance
-from seqclass.train import checkpoint, distributed
+from seqclass.training import checkpoint, distributed
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +46,8 @@ log = logging.getLogger(__name__)
 class Config:
     dataset: Path = option("split or chunks Parquet; rows with split=train are used")
     out: Path = option("model directory to write")
-    model: str = option("model family", "kmer-logreg",
-                        choices=family_names() + sorted(UNAVAILABLE))  # the latter say what is missing
+    family: str = option("model family", "kmer-logreg", deprecated=("--model",),
+                         choices=family_names() + sorted(UNAVAILABLE))  # the latter say what is missing
     seed: int = option("random seed", 0)
     resume: bool = option("continue an interrupted run of the same --out from its last checkpoint "
                           "(families that checkpoint: the deep ones)", False)
@@ -90,20 +93,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         config.add_arguments(group, family(name).Params, seen, defaults)
 
 
-def make_config(args: argparse.Namespace) -> tuple[Config, object]:
+def make_config(args: argparse.Namespace) -> tuple[Config, Any]:
     try:
-        params_cls = family(args.model).Params
+        params_cls = family(args.family).Params
     except KeyError as err:  # a family that cannot load here, e.g. a deep one without PyTorch
         raise InputError(str(err.args[0])) from None
     return config.from_args(Config, args), config.from_args(params_cls, args)
 
 
-def run(cfg_params: tuple[Config, object]) -> None:
+def run(cfg_params: tuple[Config, Any]) -> None:
+    """Train `cfg.family` with its Params (the second item) on `cfg.dataset`."""
     cfg, params = cfg_params
     if not 0.0 < cfg.ood_quantile < 1.0:
         raise InputError(f"--ood-quantile must be between 0 and 1, got {cfg.ood_quantile}")
     table, meta = read_parquet(cfg.dataset, ["id", "sequence", "label"])
-    train_rows = trainer.rows(table, "train")
+    train_rows = rows(table, "train")
     if train_rows.num_rows == 0:
         raise InputError("no training rows (split == 'train')", cfg.dataset)
     classes = sorted({c for lab in train_rows.column("label").to_pylist() for c in split_label(lab)})
@@ -111,10 +115,10 @@ def run(cfg_params: tuple[Config, object]) -> None:
         raise InputError(f"training rows hold one class only ({classes[0]}); need two or more",
                          cfg.dataset)
     chunk = meta.get("chunk") or {}
-    spec = ModelSpec(family=cfg.model, alphabet=meta["alphabet"], task=meta["task"],
+    spec = ModelSpec(family=cfg.family, alphabet=meta["alphabet"], task=meta["task"],
                      labels=classes, window=chunk.get("window"), stride=chunk.get("stride"),
-                     params=dataclasses.asdict(params))
-    cls = family(cfg.model)
+                     params=params)
+    cls = family(cfg.family)
     if not distributed.world().main:
         # another process of a torchrun launch trains beside rank 0, which writes everything;
         # it only reads the work directory rank 0 prepares, to --resume from its checkpoint
@@ -136,13 +140,12 @@ def run(cfg_params: tuple[Config, object]) -> None:
         ood_doc = record.pop("ood")
         store.save(model, directory, record)
         ood.write(directory, ood_doc)
-    log.info("%s on %d rows, %d classes → %s", cfg.model, train_rows.num_rows, len(classes), cfg.out)
+    log.info("%s on %d rows, %d classes → %s", cfg.family, train_rows.num_rows, len(classes), cfg.out)
 
 
 def _fit(cfg: Config, spec: ModelSpec, table: pa.Table, train_rows: pa.Table,
-         context: TrainContext) -> tuple[object, dict]:
+         context: TrainContext) -> tuple[Classifier, dict[str, Any]]:
     try:
-        return trainer.fit(spec, train_rows, trainer.rows(table, "valid"), cfg.seed, context,
-                           cfg.ood_quantile)
+        return fit(spec, train_rows, rows(table, "valid"), cfg.seed, context, cfg.ood_quantile)
     except ValueError as err:
-        raise InputError(f"{cfg.model}: {err}", cfg.dataset) from None
+        raise InputError(f"{cfg.family}: {err}", cfg.dataset) from None

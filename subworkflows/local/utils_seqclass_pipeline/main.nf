@@ -31,10 +31,11 @@ workflow PIPELINE_INITIALISATION {
         log.info(helpText(schema, help))
         System.exit(0)
     }
+    warnDeprecated(parameters, schema)
     if (validate_params) {
         validateParameters(parameters, schema, schema_file.text)
     }
-    checkCombinations(parameters)
+    checkCombinations(parameters, schema)
     log.info(parameterSummary(parameters, schema))
 
     reads           = channel.empty()
@@ -71,8 +72,14 @@ workflow PIPELINE_INITIALISATION {
 //
 // Rules across parameters that the schema does not state; each stops the run with one line
 //
-def checkCombinations(Map parameters) {
+def checkCombinations(Map parameters, Map schema) {
     def problems = []
+    // a deprecated name and its replacement are one option: which value would win is not for us to guess
+    deprecatedParameters(schema).each { name, replacement ->
+        if (parameters[name] != null && parameters[replacement] != null) {
+            problems << "--${name} is the deprecated name of --${replacement}: give only --${replacement}".toString()
+        }
+    }
     if (parameters.mode == 'predict' && !parameters.model) {
         problems << "--mode predict needs --model <model directory from a train run>"
     }
@@ -373,6 +380,28 @@ def uniqueEntriesEvaluator(List columns) {
         }
         problems ? dev.harrel.jsonschema.Evaluator.Result.failure(problems.join('; ')) : dev.harrel.jsonschema.Evaluator.Result.success()
     } as dev.harrel.jsonschema.Evaluator
+}
+
+// ---------------------------------------------------------------- deprecated parameters
+
+//
+// A renamed parameter keeps its old name for one release: `deprecated: true` and `hidden` in the
+// schema, its description naming the new one ("use --lr"), and conf/modules.config passing its
+// value as the new one's flag. name -> the name that replaces it
+//
+def deprecatedParameters(Map schema) {
+    return schemaProperties(schema)
+        .findAll { _name, property -> property.deprecated }
+        .collectEntries { name, property -> [ (name): property.description?.find(/use --(\w+)/) { _match, replacement -> replacement } ] }
+}
+
+// one warning line per deprecated parameter given; its value is still used (conf/modules.config)
+def warnDeprecated(Map parameters, Map schema) {
+    deprecatedParameters(schema).each { name, replacement ->
+        if (parameters[name] != null) {
+            log.warn("--${name} is deprecated and will be removed in the next release; use --${replacement}")
+        }
+    }
 }
 
 // ---------------------------------------------------------------- the schema, for people
