@@ -40,6 +40,7 @@ download), scored as an `hf` model. It is meant for a GPU; on CPU it is slow.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -115,9 +116,10 @@ class NaiveMode:
 
     def __enter__(self):
         m = self.model
-        self.precision = m.spec.params.get("precision")
-        if self.precision is not None:
-            m.spec.params["precision"] = "fp32"
+        self.spec = m.spec
+        if hasattr(m.spec.params, "precision"):
+            m.spec = dataclasses.replace(m.spec, params=dataclasses.replace(m.spec.params,
+                                                                            precision="fp32"))
         if hasattr(m, "codec"):  # hf, hf-embed: input_ids and attention_mask
             codec = m.codec
             base = codec.collate
@@ -135,8 +137,7 @@ class NaiveMode:
 
     def __exit__(self, *exc):
         self.undo()
-        if self.precision is not None:
-            self.model.spec.params["precision"] = self.precision
+        self.model.spec = self.spec
 
 
 def naive_score(model, records: list[tuple[str, str]], seconds: float, device: str) -> tuple[np.ndarray, int]:
@@ -176,7 +177,8 @@ def worker(name: str, config: dict) -> dict:
     t = time.perf_counter()
     model = build_model(name, config)
     sync(device)
-    result = {"family": name, "build_s": time.perf_counter() - t, "params": model.spec.params,
+    result = {"family": name, "build_s": time.perf_counter() - t,
+              "params": dataclasses.asdict(model.spec.params),
               "rss_after_build_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     net = getattr(model, "net", None)
     shape = transformer_shape(net) if net is not None and name in TRANSFORMERS else None

@@ -12,7 +12,7 @@ What is timed, per family, through the library (`family(name).fit`, the code beh
 `seqclass train`):
   * deep families (cnn, bilstm, embedding-bag, transformer, awd-lstm, hf): `--steps` optimizer
     steps after `--warmup-steps` untimed ones, each step timed on its own by wrapping
-    `train.loop.Trainer.train_step` (with a CUDA synchronise on a GPU), batch `--batch-size`,
+    `seqclass.training.loop.Trainer.train_step` (with a CUDA synchronise on a GPU), batch `--batch-size`,
     fp32 on CPU, bf16 autocast on CUDA. Sequences/s, tokens/s (the model's tokens after the
     --max-len crop) and nucleotides/s are over the timed steps;
   * kmer-logreg, gc-logreg and hf-embed (frozen embeddings + logistic regression) have no
@@ -31,6 +31,7 @@ CUDA also as model-FLOPs utilisation against 989 TFLOP/s (H100 SXM dense bf16).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import os
@@ -208,7 +209,7 @@ def full_width(family, spec) -> tuple[int, tuple[int, ...]]:
 
 
 class FullWidthFamily:
-    """A deep family as train.loop sees it, whose batches are padded to the full width."""
+    """A deep family as seqclass.training.loop sees it, whose batches are padded to the full width."""
 
     def __init__(self, family, spec):
         self.family = family
@@ -251,20 +252,18 @@ def with_nt(args: argparse.Namespace, families: list[str]) -> list[str]:
 
 def make_spec(name: str, config: dict, **extra):
     """A ModelSpec with the family's CLI defaults, the small sizes above and the run's device."""
-    import dataclasses
 
     from seqclass.models import family
     from seqclass.spec import ModelSpec
 
-    params = dataclasses.asdict(family(name).Params())
-    params.update(SIZES.get(name, {}), **extra)
-    for key in ("device", "batch_size"):
-        if key in params:
-            params[key] = config[key]
-    if "pretrained" in params and name in ("hf", "hf-embed") and "pretrained" not in extra:
-        params["pretrained"] = config["checkpoint"]
+    params_cls = family(name).Params
+    fields = {f.name for f in dataclasses.fields(params_cls)}
+    values = {**SIZES.get(name, {}), **extra}
+    values.update({key: config[key] for key in ("device", "batch_size") if key in fields})
+    if "pretrained" in fields and name in ("hf", "hf-embed") and "pretrained" not in extra:
+        values["pretrained"] = config["checkpoint"]
     return ModelSpec(family=name, alphabet="dna", task="multiclass", labels=["gc50", "gc42"],
-                     window=WINDOW, stride=STRIDE, params=params)
+                     window=WINDOW, stride=STRIDE, params=params_cls(**values))
 
 
 def transformer_shape(net) -> dict | None:
@@ -363,7 +362,7 @@ def timed_fit(cls, spec, train, config: dict, warmup_steps: int, naive: bool = F
         idx = np.concatenate(micro)
         steps.append({"s": time.perf_counter() - t, "rows": int(len(idx)),
                       "tokens": [int(x) for x in self.lengths[idx]],
-                      "nt": int(sum(min(len(self.sequences[i]), self.p["max_len"] or 10**12) for i in idx))})
+                      "nt": int(sum(min(len(self.sequences[i]), self.p.max_len or 10**12) for i in idx))})
 
     loop.Trainer.train_step = timed_step
     try:
@@ -414,7 +413,8 @@ def worker(name: str, config: dict) -> dict:
                     config["nt_batch_size"] if name == NT else config["batch_size"])
     model, steps, shape, fit_s = timed_fit(cls, spec, train, config, config["warmup_steps"])
     result = {"family": name, "windows": len(seqs), "nt": int(sum(len(s) for s in seqs)),
-              "fit_s": fit_s, "setup_s": time.perf_counter() - t0 - fit_s, "params": spec.params}
+              "fit_s": fit_s, "setup_s": time.perf_counter() - t0 - fit_s,
+              "params": dataclasses.asdict(spec.params)}
     transformer = name in TRANSFORMERS
     factor = 1 if base == "hf-embed" else 3  # a frozen encoder runs forward only
     if steps:

@@ -34,7 +34,7 @@ from sklearn.metrics import f1_score
 
 from seqclass.models.families.similarity import Similarity, SimilarityParams
 from seqclass.models.linear import fit_logreg
-from seqclass.sequence.alphabet import DNA
+from seqclass.sequence.alphabets import DNA
 from seqclass.spec import ModelSpec, TrainData
 
 LOW_IDENTITY = 0.8
@@ -58,7 +58,7 @@ def one_seed(folder: Path, search: str, grid: list[float], threads: int) -> dict
     parts = {p: split[split.split == p] for p in ("train", "valid", "test")}
     labels = sorted(parts["train"].label.unique())
     index = {label: i for i, label in enumerate(labels)}
-    params = {**dataclasses.asdict(SimilarityParams()), "search": search, "threads": threads}
+    params = SimilarityParams(search=search, threads=threads)
     spec = ModelSpec(family="similarity", alphabet=DNA, task="multiclass", labels=labels, params=params)
     train = TrainData(list(parts["train"].sequence), parts["train"].label.map(index).to_numpy())
     model = Similarity.unfitted(spec, train)
@@ -80,8 +80,8 @@ def one_seed(folder: Path, search: str, grid: list[float], threads: int) -> dict
 
     heads = {f"best hit ({search})": scores(best_hit)}
     for value in grid:
-        spec.params["c"] = value
-        coef, intercept = fit_logreg(x_train, train, spec, seed=0, balanced_rows=evidence)
+        with_c = dataclasses.replace(spec, params=dataclasses.replace(params, c=value))
+        coef, intercept = fit_logreg(x_train, train, with_c, seed=0, balanced_rows=evidence)
         heads[f"C = {value:g}"] = scores(functools.partial(head_calls, coef, intercept))
     return {"classes": labels, "heads": heads}
 

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import ok, run, write_fasta
 
-from seqclass.evaluate import abstain
+from seqclass.evaluation import abstain
 from seqclass.models import ood
 
 

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import ok, random_dna, write_fasta
 
-from seqclass.sequence.alphabet import reverse_complement
+from seqclass.sequence.alphabets import reverse_complement
 
 CHUNK_COLUMNS = ["id", "parent_id", "start", "end", "strand", "sequence", "label", "split", "length"]
 

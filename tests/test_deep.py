@@ -300,7 +300,7 @@ def test_outputs_match_docs_formats(deep_models):
 @needs_torch
 def test_rc_average_scores_both_strands_alike(pipeline, deep_models, tmp_path):
     from seqclass.models import store
-    from seqclass.sequence.alphabet import reverse_complement
+    from seqclass.sequence.alphabets import reverse_complement
 
     ok("train", "--dataset", pipeline.split, "--family", "cnn", *SMALL["cnn"], "--rc-average",
        "--max-steps", "10", "--batch-size", "16", "--out", tmp_path / "rc")

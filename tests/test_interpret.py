@@ -14,7 +14,7 @@ import yaml
 from conftest import MOTIFS, dna_records, listing, ok, protein_records, write_fasta
 from test_bad_input import fails
 
-from seqclass.interpret import attribution, tracks
+from seqclass.interpretation import attribution, tracks
 from seqclass.models import store
 from seqclass.models.inference import score
 

@@ -2,10 +2,10 @@
 
     __main__, cli                 the command (`python -m seqclass`, `seqclass`)
     steps                         one module per `seqclass <step>`
-    interpret, report             saliency and tracks; MultiQC content (they use models)
+    interpretation, reporting     saliency and tracks; MultiQC content (they use models)
     models                        the families, the registry, model directories
     training                      the training loops, checkpoints, optimizer, devices
-    data, evaluate                datasets, splits, chunks; metrics and calls
+    data, evaluation              datasets, splits, chunks; metrics, calls, the predictions table
     io, sequence, spec            files; alphabets, k-mers, windows; the shared types
     config, errors, environment   foundations
     seqclass/__init__             the version
@@ -25,10 +25,10 @@ LAYERS = [
     {"__main__"},
     {"cli"},
     {"steps"},
-    {"interpret", "report"},
+    {"interpretation", "reporting"},
     {"models"},
     {"training"},
-    {"data", "evaluate"},
+    {"data", "evaluation"},
     {"io", "sequence", "spec"},
     {"config", "errors", "environment"},
     {"__init__"},
@@ -43,7 +43,11 @@ def _unit(module: str) -> str:
 
 
 def _is_module(name: str) -> bool:
-    return (PACKAGE / f"{name}.py").is_file() or (PACKAGE / name).is_dir()
+    """Whether `from seqclass import name` imports a module (else the package's own attribute)."""
+    if (PACKAGE / f"{name}.py").is_file() or (PACKAGE / name).is_dir():
+        return True
+    assert name == "__version__", f"seqclass has no module {name}"
+    return False
 
 
 def imports() -> list[tuple[str, str, int]]:

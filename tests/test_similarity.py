@@ -20,7 +20,7 @@ import pytest
 from conftest import has, listing, ok, run, write_fasta
 from safetensors.numpy import load_file
 
-from seqclass.sequence.alphabet import reverse_complement
+from seqclass.sequence.alphabets import reverse_complement
 from seqclass.sequence.translation import translate
 
 pytestmark = pytest.mark.skipif(not (has("blastn") and has("makeblastdb")),

@@ -132,7 +132,7 @@ def test_one_class_refused(tmp_path, capsys):
 
 def test_canonical_kmers_score_both_strands_alike(pipeline, tmp_path):
     from seqclass.models import store
-    from seqclass.sequence.alphabet import reverse_complement
+    from seqclass.sequence.alphabets import reverse_complement
 
     ok("train", "--dataset", pipeline.split, "--family", "kmer-logreg", "--kmer-size", "4", "--canonical",
        "--out", tmp_path / "canon")

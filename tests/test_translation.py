@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from seqclass.sequence.alphabet import reverse_complement
+from seqclass.sequence.alphabets import reverse_complement
 from seqclass.sequence.translation import FRAMES, coding_protein, most_open_frame, translate
 
 

@@ -61,10 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     step = next((a for a in argv if not a.startswith("-")), None)
     # no step (--version, --help) or an unknown one: argparse answers without importing any step
     parser = make_parser(step if step in STEPS else "")
+    # before parsing, so that a deprecated flag's warning (config._Deprecated) reads like the rest
+    logging.basicConfig(level=logging.DEBUG if "--debug" in argv else logging.INFO,
+                        format=f"seqclass {step}: %(message)s", stream=sys.stderr, force=True)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
-                        format=f"seqclass {args.step}: %(message)s", stream=sys.stderr,
-                        force=True)
     module = args.module
     try:
         cfg = module.make_config(args) if hasattr(module, "make_config") else config.from_args(

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from seqclass.io.tables import CHUNK_SCHEMA
-from seqclass.sequence.alphabet import reverse_complement
+from seqclass.sequence.alphabets import reverse_complement
 from seqclass.sequence.windows import random_stretches, sliding
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from seqclass.errors import ClusterError
-from seqclass.sequence.alphabet import DNA
+from seqclass.sequence.alphabets import DNA
 from seqclass.sequence.kmers import kmer_indices
 
 CLUSTERERS = ("auto", "mmseqs", "cdhit", "builtin")

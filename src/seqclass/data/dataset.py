@@ -23,7 +23,7 @@ from seqclass.data.labels import LabelSource, join_labels, split_label
 from seqclass.errors import InputError
 from seqclass.io.sequences import Record, base_name, is_table, read_sequences, read_table
 from seqclass.io.tables import DATASET_SCHEMA
-from seqclass.sequence import alphabet as alpha
+from seqclass.sequence import alphabets
 
 SAMPLESHEET_COLUMNS = ("sample", "label", "file")
 
@@ -45,11 +45,8 @@ def parse_input(token: str) -> InputSpec:
 
 
 def read_samplesheet(path: Path) -> list[InputSpec]:
-    df = read_table(path)
-    missing = [c for c in SAMPLESHEET_COLUMNS if c not in df.columns]
-    if missing:
-        raise InputError(f"samplesheet lacks column(s) {', '.join(missing)} "
-                         f"(expected {','.join(SAMPLESHEET_COLUMNS)})", path)
+    df = read_table(path, required=SAMPLESHEET_COLUMNS, what="samplesheet",
+                    expected=",".join(SAMPLESHEET_COLUMNS))
     if df.empty:
         raise InputError("samplesheet has no rows", path)
     specs = []
@@ -90,12 +87,8 @@ def iter_raw(spec: InputSpec, label_from: LabelSource | None) -> Iterator[RawRec
 
 
 def _iter_table(spec: InputSpec, label_from: LabelSource | None) -> Iterator[RawRecord]:
-    df = read_table(spec.path)
+    df = read_table(spec.path, required=("id", "sequence"))
     source = label_from or LabelSource("column", "label")
-    for col in ("id", "sequence"):
-        if col not in df.columns:
-            raise InputError(f"table lacks column {col!r} (has {', '.join(map(str, df.columns))})",
-                             spec.path)
     if spec.label is None and source.kind == "column" and source.arg not in df.columns:
         raise InputError(f"missing label column {source.arg!r}", spec.path)
     if df.empty:
@@ -141,7 +134,7 @@ def build_records(raw: list[RawRecord], opts: BuildOptions, inputs: list[dict],
     """`build` on records already read: `inputs` goes to the summary as it is; `task` None
     detects it; `collapse_duplicates` False keeps repeated sequences as rows of their own;
     `schema` lists the columns, those after DATASET_SCHEMA's taken from each record's `extra`."""
-    alphabet = opts.alphabet if opts.alphabet != "auto" else alpha.detect(
+    alphabet = opts.alphabet if opts.alphabet != "auto" else alphabets.detect(
         [r.sequence for r in raw[:2000]])
     tally = _Tally()
     records = _normalise(raw, alphabet, opts, tally)
@@ -179,10 +172,10 @@ def _normalise(raw: list[RawRecord], alphabet: str, opts: BuildOptions,
     kept: list[RawRecord] = []
     for r in raw:
         try:
-            seq = alpha.normalise(r.sequence, alphabet)
-        except alpha.InvalidSequence as err:
+            seq = alphabets.normalise(r.sequence, alphabet)
+        except alphabets.InvalidSequence as err:
             raise InputError(str(err), r.source, r.id) from None
-        n_amb = alpha.count_ambiguous(seq, alphabet)
+        n_amb = alphabets.count_ambiguous(seq, alphabet)
         tally.ambiguous_residues += n_amb
         tally.records_with_ambiguous += n_amb > 0
         if len(seq) < opts.min_length:

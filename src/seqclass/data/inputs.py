@@ -12,7 +12,7 @@ from pathlib import Path
 
 from seqclass.errors import InputError
 from seqclass.io.sequences import is_table, iter_table, read_sequences
-from seqclass.sequence import alphabet as alpha
+from seqclass.sequence import alphabets
 
 BATCH_RECORDS = 1024  # table rows read at a time
 ALPHABET_SAMPLE = 200  # records whose alphabet is checked against the model's
@@ -28,8 +28,8 @@ def records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str]]:
                 if len(sample) == ALPHABET_SAMPLE or len(seq) > 10_000:
                     _check_alphabet(sample, alphabet, path)
             try:
-                yield rid, alpha.normalise(seq, alphabet)
-            except alpha.InvalidSequence as err:
+                yield rid, alphabets.normalise(seq, alphabet)
+            except alphabets.InvalidSequence as err:
                 _check_alphabet(sample, alphabet, path)  # protein for a DNA model says so
                 raise InputError(str(err), path, rid) from None
         if 0 < len(sample) < ALPHABET_SAMPLE:
@@ -37,7 +37,7 @@ def records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str]]:
 
 
 def _check_alphabet(sample: list[str], alphabet: str, path: Path) -> None:
-    seen = alpha.detect(sample)
+    seen = alphabets.detect(sample)
     if seen != alphabet:
         raise InputError(f"input looks like {seen} but the model was trained on {alphabet}", path)
 

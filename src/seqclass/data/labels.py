@@ -15,9 +15,7 @@ from seqclass.io.sequences import Record
 
 LABEL_SEP = ";"
 
-# ARG-ANNOT drug-class codes; `Flqn` is the fluoroquinolone code as written in combined classes.
-ARGANNOT_CLASSES = ("AGly", "Bla", "Col", "Fcd", "Fcyn", "Flq", "Gly", "MLS", "Mca", "Ntmdz",
-                    "Oxzln", "Phe", "Rif", "Sul", "Tcm", "Tet", "Tgc", "Tmt")
+# ARG-ANNOT drug-class codes: `Flqn` is the fluoroquinolone code as written in combined classes
 _ARGANNOT_ALIASES = {"Flqn": "Flq"}
 _ARGANNOT_RE = re.compile(r"\(([A-Za-z_]+)\)")
 # PlasmidFinder replicon names: Inc groups (IncFII_1, and the F-type FIA/FIB/FII(p...) written

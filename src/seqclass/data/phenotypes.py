@@ -28,10 +28,8 @@ VALUES = {"0": 0, "1": 1}
 
 def read_phenotypes(path: Path) -> tuple[list[str], dict[str, dict[str, int]]]:
     """(drugs in table order, sample → drug → 0/1) of a long or wide table."""
-    frame = read_table(path)
-    if "sample" not in frame.columns:
-        raise InputError("phenotype table lacks column 'sample' (expected sample,drug,resistant "
-                         "or sample,<drug>,<drug>...)", path)
+    frame = read_table(path, required=("sample",), what="phenotype table",
+                       expected="sample,drug,resistant or sample,<drug>,<drug>...")
     if frame.empty:
         raise InputError("phenotype table has no rows", path)
     if all(c in frame.columns for c in LONG_COLUMNS):

@@ -156,11 +156,8 @@ def _regions_bed(path: Path) -> list[Region]:
 
 
 def _regions_table(path: Path) -> list[Region]:
-    frame = read_table(path)
-    missing = [c for c in REGION_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(f"regions table lacks column(s) {', '.join(missing)} (expected "
-                         f"{','.join(REGION_COLUMNS)}, 1-based inclusive)", path)
+    frame = read_table(path, required=REGION_COLUMNS, what="regions table",
+                       expected=f"{','.join(REGION_COLUMNS)}, 1-based inclusive")
     return [_region(path, str(row["name"]) or f"row {i + 2}",
                     *(str(row[c]).strip() for c in REGION_COLUMNS), one_based=True)
             for i, row in frame.iterrows()]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -169,7 +169,7 @@ def iter_table(path: str | Path, columns: list[str], batch_rows: int = 4096) -> 
             pf = pq.ParquetFile(path)
         except Exception as err:  # pyarrow's own error hierarchy
             raise InputError(f"cannot read Parquet ({err})", path) from None
-        _require(path, columns, pf.schema_arrow.names)
+        require_columns(path, columns, pf.schema_arrow.names)
         for batch in pf.iter_batches(batch_size=batch_rows, columns=columns):
             yield batch.to_pydict()
         return
@@ -178,7 +178,7 @@ def iter_table(path: str | Path, columns: list[str], batch_rows: int = 4096) -> 
         reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=batch_rows)
         for n, frame in enumerate(reader):
             if n == 0:
-                _require(path, columns, list(frame.columns))
+                require_columns(path, columns, list(frame.columns))
             yield {c: frame[c].tolist() for c in columns}
     except pd.errors.EmptyDataError:
         raise InputError("empty table", path) from None
@@ -186,17 +186,28 @@ def iter_table(path: str | Path, columns: list[str], batch_rows: int = 4096) -> 
         raise InputError(f"truncated or corrupt gzip ({err})", path) from None
 
 
-def _require(path: Path, wanted: list[str], present: list[str]) -> None:
+def require_columns(path: Path, wanted: Sequence[str], present: Sequence[str], what: str = "table",
+                    expected: str | None = None) -> None:
+    """One line naming the file and the columns it lacks, and what it should have (or has)."""
     missing = [c for c in wanted if c not in present]
     if missing:
-        raise InputError(f"table lacks column(s) {', '.join(missing)} (has {', '.join(present)})", path)
+        hint = f"expected {expected}" if expected else f"has {', '.join(map(str, present))}"
+        raise InputError(f"{what} lacks column(s) {', '.join(missing)} ({hint})", path)
 
 
-def read_table(path: str | Path, columns: list[str] | None = None):
-    """A CSV/TSV/Parquet table as a pandas DataFrame of strings (Parquet keeps its types)."""
+def read_table(path: str | Path, columns: list[str] | None = None, required: Sequence[str] = (),
+               what: str = "table", expected: str | None = None):
+    """A CSV/TSV/Parquet table as a pandas DataFrame of strings (Parquet keeps its types), with
+    the `required` columns (else one line saying what the `what` lacks: require_columns)."""
+    path = Path(path)
+    frame = _read_frame(path, columns)
+    require_columns(path, required, list(frame.columns), what, expected)
+    return frame
+
+
+def _read_frame(path: Path, columns: list[str] | None):
     import pandas as pd
 
-    path = Path(path)
     if not path.exists():
         raise InputError("file not found", path)
     name = _strip_gz(path)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from seqclass.sequence.alphabet import DNA, core_size, encode
+from seqclass.sequence.alphabets import DNA, core_size, encode
 
 PAD = 0
 MAX_VOCAB = 1 << 22

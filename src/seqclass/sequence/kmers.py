@@ -16,7 +16,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import sparse
 
-from seqclass.sequence.alphabet import DNA, core_size, encode
+from seqclass.sequence.alphabets import DNA, core_size, encode
 
 MAX_FEATURES = 1 << 22
 

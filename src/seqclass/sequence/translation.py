@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqclass.sequence.alphabet import DNA, encode, reverse_complement
+from seqclass.sequence.alphabets import DNA, encode, reverse_complement
 
 # amino acid of codon 16·a + 4·b + c with bases indexed T, C, A, G (the textbook table's order)
 _TCAG_ORDER = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"

@@ -22,7 +22,7 @@ from seqclass.data.chunking import ChunkOptions, chunk_batches
 from seqclass.errors import InputError
 from seqclass.io.atomic import atomic_outputs
 from seqclass.io.tables import CHUNK_SCHEMA, META_KEY, read_meta
-from seqclass.sequence.alphabet import DNA
+from seqclass.sequence.alphabets import DNA
 from seqclass.steps.common import provenance
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ from typing import Any
 
 from seqclass import __version__, config
 from seqclass.errors import InputError
+from seqclass.evaluation import abstain
 from seqclass.io.alignments import ConsensusOptions
 
 
@@ -30,7 +31,8 @@ def scoring_threads() -> Any:
 
 def label_threshold() -> Any:
     """The --threshold field of the steps that call labels (evaluate, predict)."""
-    return config.option("multilabel: probability at or above which a label is called", 0.5)
+    return config.option("multilabel: probability at or above which a label is called",
+                         abstain.LABEL_THRESHOLD)
 
 
 def threads(value: int | None) -> int | None:

@@ -22,8 +22,8 @@ from seqclass.config import option
 from seqclass.data.labels import split_label
 from seqclass.data.targets import encode_targets, rows
 from seqclass.errors import InputError
-from seqclass.evaluate import abstain, metrics, plots
-from seqclass.evaluate.predictions import prediction_frame
+from seqclass.evaluation import abstain, metrics, plots
+from seqclass.evaluation.predictions import prediction_frame
 from seqclass.io.atomic import atomic_outputs
 from seqclass.io.tables import read_parquet, write_json
 from seqclass.models import store

@@ -31,12 +31,12 @@ from tqdm import tqdm
 from seqclass.config import option
 from seqclass.data.inputs import records
 from seqclass.errors import InputError
-from seqclass.interpret import attribution, plots, tracks
+from seqclass.interpretation import attribution, plots, tracks
 from seqclass.io.atomic import atomic_outputs
 from seqclass.models import store
 from seqclass.models.base import Classifier
 from seqclass.models.inference import AGGREGATES
-from seqclass.sequence import alphabet as alpha
+from seqclass.sequence import alphabets
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def select(cfg: Config, alphabet: str) -> list[tuple[Path, str, str]]:
                              _where(cfg.input))
     # the reader checks the alphabet only on a sample it may not have finished: DNA is valid
     # protein text, so a DNA file would otherwise be explained by a protein model
-    seen = alpha.detect([seq for _, _, seq in chosen])
+    seen = alphabets.detect([seq for _, _, seq in chosen])
     if seen != alphabet:
         raise InputError(f"input looks like {seen} but the model was trained on {alphabet}",
                          chosen[0][0])

@@ -36,7 +36,7 @@ from tqdm import tqdm
 from seqclass.config import option
 from seqclass.data.inputs import records
 from seqclass.errors import InputError
-from seqclass.evaluate.predictions import prediction_frame
+from seqclass.evaluation.predictions import prediction_frame
 from seqclass.io import alignments
 from seqclass.io.atomic import atomic_outputs
 from seqclass.io.sequences import is_fastq

@@ -38,8 +38,7 @@ from seqclass.config import option
 from seqclass.errors import InputError
 from seqclass.io.atomic import atomic_outputs
 from seqclass.io.sequences import read_sequences
-from seqclass.sequence import alphabet as alphabets
-from seqclass.sequence import encoding
+from seqclass.sequence import alphabets, encoding
 from seqclass.steps.common import provenance
 from seqclass.training import checkpoint
 from seqclass.training.params import LanguageModelTraining

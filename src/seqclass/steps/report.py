@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqclass import report
+from seqclass import reporting
 from seqclass.config import option
 from seqclass.errors import InputError
 from seqclass.io.atomic import atomic_outputs
@@ -58,27 +58,27 @@ def run(cfg: Config) -> None:
     with atomic_outputs(inputs, [cfg.out]) as outs:
         d = outs.directory(cfg.out)
         if cfg.dataset_summary:
-            report.dataset_section(_json(cfg.dataset_summary), d / "seqclass_dataset_mqc.tsv")
+            reporting.dataset_section(_json(cfg.dataset_summary), d / "seqclass_dataset_mqc.tsv")
         if cfg.split_summary:
-            report.split_section(_json(cfg.split_summary), d / "seqclass_split_mqc.tsv")
+            reporting.split_section(_json(cfg.split_summary), d / "seqclass_split_mqc.tsv")
         if cfg.leakage:
-            report.leakage_section(cfg.leakage, d / "seqclass_leakage_mqc.json")
+            reporting.leakage_section(cfg.leakage, d / "seqclass_leakage_mqc.json")
         evaluations = []
         for ev in cfg.evaluation:
             metrics = _json(ev / "metrics.json")
             name = f"{ev.name} ({metrics.get('split', '?')})"
             evaluations.append((name, metrics))
-            report.confusion_section(name, metrics, d / f"seqclass_confusion_{ev.name}_mqc.json")
+            reporting.confusion_section(name, metrics, d / f"seqclass_confusion_{ev.name}_mqc.json")
         if evaluations:
-            report.metrics_section(evaluations, d / "seqclass_metrics_mqc.tsv")
+            reporting.metrics_section(evaluations, d / "seqclass_metrics_mqc.tsv")
         if cfg.training_log:
-            report.training_section([(_model_name(log), log) for log in cfg.training_log],
+            reporting.training_section([(_model_name(log), log) for log in cfg.training_log],
                                     d / "seqclass_training_mqc.json")
         if cfg.predictions:
-            report.predictions_section(cfg.predictions, d / "seqclass_predictions_mqc.tsv")
+            reporting.predictions_section(cfg.predictions, d / "seqclass_predictions_mqc.tsv")
         if cfg.interpretation:
-            report.interpretation_section(cfg.interpretation, d / "seqclass_interpretation_mqc.json",
+            reporting.interpretation_section(cfg.interpretation, d / "seqclass_interpretation_mqc.json",
                                           d / "seqclass_interpretation_plots_mqc.html")
         if cfg.versions:
-            report.versions_section(cfg.versions, d / "seqclass_mqc_versions.yml")
+            reporting.versions_section(cfg.versions, d / "seqclass_mqc_versions.yml")
     log.info("MultiQC custom content → %s", cfg.out)

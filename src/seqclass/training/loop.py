@@ -69,7 +69,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from seqclass.evaluate import metrics as evaluation
+from seqclass.evaluation import metrics
 from seqclass.spec import ModelSpec, TrainContext, TrainData, to_probabilities
 from seqclass.training import batching, checkpoint, curves
 from seqclass.training.devices import autocast, autocast_dtype, grad_scaler, rank_device
@@ -321,8 +321,8 @@ class Trainer:
                                 dtype=torch.float32 if self.multilabel else torch.int64)
             record["valid_loss"] = float(self.loss(torch.from_numpy(logits), y)) / len(y)
             probs = to_probabilities(logits, self.spec.task)
-            m = (evaluation.multilabel(self.valid_targets, probs, self.spec.labels)
-                 if self.multilabel else evaluation.multiclass(self.valid_targets, probs,
+            m = (metrics.multilabel(self.valid_targets, probs, self.spec.labels)
+                 if self.multilabel else metrics.multiclass(self.valid_targets, probs,
                                                                self.spec.labels))
             for key in ("accuracy", "balanced_accuracy", "mcc", "f1_macro"):
                 record[f"valid_{key}"] = m[key]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from seqclass.config import option
 from seqclass.models.base import register, require_at_least_one
 from seqclass.models.deep import DeepClassifier
-from seqclass.sequence.alphabet import DNA, core_size
+from seqclass.sequence.alphabets import DNA, core_size
 from seqclass.spec import ModelSpec
 from seqclass.training.params import DeepTrainParams
 

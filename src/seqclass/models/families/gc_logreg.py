@@ -13,7 +13,7 @@ import numpy as np
 
 from seqclass.models.base import Classifier, register
 from seqclass.models.linear import fit_logreg
-from seqclass.sequence.alphabet import DNA, gc_fraction
+from seqclass.sequence.alphabets import DNA, gc_fraction
 from seqclass.spec import ModelSpec, TrainContext, TrainData
 
 

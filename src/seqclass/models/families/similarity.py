@@ -54,7 +54,7 @@ from seqclass.errors import ClusterError
 from seqclass.models.base import Classifier, register
 from seqclass.models.families.kmer_logreg import tfidf
 from seqclass.models.linear import fit_logreg
-from seqclass.sequence.alphabet import DNA, PROTEIN
+from seqclass.sequence.alphabets import DNA, PROTEIN
 from seqclass.sequence.kmers import check_k, count_matrix
 from seqclass.sequence.translation import coding_protein
 from seqclass.spec import ModelSpec, TrainContext, TrainData

@@ -12,6 +12,8 @@ import warnings
 import numpy as np
 from sklearn import metrics as skm
 
+from seqclass.evaluation.abstain import LABEL_THRESHOLD
+
 
 def _safe(fn, *args, **kwargs) -> float | None:
     with warnings.catch_warnings():
@@ -84,7 +86,7 @@ def multiclass(y_true: np.ndarray, probs: np.ndarray, labels: list[str],
 
 
 def multilabel(y_true: np.ndarray, probs: np.ndarray, labels: list[str],
-               threshold: float = 0.5) -> dict:
+               threshold: float = LABEL_THRESHOLD) -> dict:
     y_pred = (probs >= threshold).astype(int)
     p, r, f, support = skm.precision_recall_fscore_support(y_true, y_pred, zero_division=0)
     per_label = {}

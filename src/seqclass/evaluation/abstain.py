@@ -22,13 +22,15 @@ import numpy as np
 import pandas as pd
 
 UNCERTAIN = "uncertain"
+# multilabel: the probability at or above which a label is called (--threshold's default)
+LABEL_THRESHOLD = 0.5
 GRID = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 COLUMNS = ["min_prob", "n", "n_called", "coverage", "accuracy", "f1_macro",
            "false_positive_rate", "recall"]
 
 
 def called_sets(probs: np.ndarray, task: str, min_prob: float | None,
-                threshold: float = 0.5) -> np.ndarray:
+                threshold: float = LABEL_THRESHOLD) -> np.ndarray:
     """0/1 matrix of called classes per row; an all-zero row abstains.  # (N, C) bool"""
     if task == "multilabel":
         return probs >= (threshold if min_prob is None else min_prob)
@@ -41,7 +43,7 @@ def called_sets(probs: np.ndarray, task: str, min_prob: float | None,
     return out
 
 
-def call(probs: np.ndarray, labels: list[str], task: str, threshold: float = 0.5,
+def call(probs: np.ndarray, labels: list[str], task: str, threshold: float = LABEL_THRESHOLD,
          min_prob: float | None = None, negative: str | None = None) -> list[str]:
     """Called label per row (`;`-joined for multilabel), abstentions as described above."""
     sets = called_sets(probs, task, min_prob, threshold)

@@ -10,8 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from seqclass.interpret.attribution import Attribution, ism_summaries  # noqa: E402
-from seqclass.interpret.tracks import Track  # noqa: E402
+from seqclass.interpretation.attribution import Attribution, ism_summaries  # noqa: E402
+from seqclass.interpretation.tracks import Track  # noqa: E402
 
 TOP_POSITIONS = 10  # residues written over the saliency curve
 MAX_WIDTH_IN = 20.0

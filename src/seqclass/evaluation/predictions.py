@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from seqclass.evaluate import abstain
+from seqclass.evaluation import abstain
 
 
 def prediction_frame(ids: list[str], probs: np.ndarray, labels: list[str], task: str,

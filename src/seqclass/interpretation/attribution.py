@@ -23,17 +23,17 @@ import numpy as np
 
 from seqclass.models.base import Classifier
 from seqclass.models.inference import AGGREGATES
-from seqclass.sequence import alphabet as alpha
+from seqclass.sequence import alphabets
 from seqclass.sequence.windows import sliding
 
 SCORES = ("logprob", "logit")
 FILLS = ("mask", "shuffle")
-MASK = {alpha.DNA: "N", alpha.PROTEIN: "X"}
+MASK = {alphabets.DNA: "N", alphabets.PROTEIN: "X"}
 
 
 def core_alphabet(alphabet: str) -> str:
     """The residues ISM substitutes: ACGT, or the 20 standard amino acids."""
-    return alpha.DNA_CORE if alphabet == alpha.DNA else alpha.PROTEIN_CORE
+    return alphabets.DNA_CORE if alphabet == alphabets.DNA else alphabets.PROTEIN_CORE
 
 
 def class_scores(logits: np.ndarray, target: int, task: str, kind: str) -> np.ndarray:
