@@ -119,7 +119,7 @@ class DeepClassifier(Classifier):
         return cls(spec, net, record)
 
     def logits(self, sequences: list[str]) -> np.ndarray:
-        from seqclass.training.inference import score
+        from seqclass.training.scoring import score
 
         if not sequences:
             return np.zeros((0, len(self.spec.labels)), dtype=np.float32)

@@ -74,8 +74,8 @@ from seqclass.spec import ModelSpec, TrainContext, TrainData, to_probabilities
 from seqclass.training import batching, checkpoint, curves
 from seqclass.training.devices import autocast, autocast_dtype, grad_scaler, rank_device
 from seqclass.training.distributed import ALONE, World, world
-from seqclass.training.inference import infer, to_device
 from seqclass.training.optimizer import grouped_adamw, lr_factor
+from seqclass.training.scoring import infer, to_device
 
 log = logging.getLogger(__name__)
 

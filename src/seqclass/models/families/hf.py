@@ -273,7 +273,7 @@ class HfClassifier(DeepClassifier):
         return cls(spec, net, codec, record)
 
     def logits(self, sequences: list[str]) -> np.ndarray:
-        from seqclass.training.inference import score
+        from seqclass.training.scoring import score
 
         if not sequences:
             return np.zeros((0, len(self.spec.labels)), dtype=np.float32)

@@ -90,7 +90,7 @@ class HfEmbed(Classifier):
     @staticmethod
     def _embed(net, codec: hf.Codec, spec: ModelSpec, sequences: list[str]) -> np.ndarray:
         """Frozen mean-pooled embeddings, batched, no gradients.  # (N, D) float32"""
-        from seqclass.training.inference import score
+        from seqclass.training.scoring import score
 
         p = spec.params
         return score(net, codec.encode(sequences), codec.max_tokens, p.batch_size, p.device,
