@@ -103,3 +103,15 @@ def test_deprecated_flags_are_hidden_from_help(capsys):
     out = capsys.readouterr().out
     assert "--family" in out and "--kmer-size" in out
     assert "--model" not in out and "--k " not in out and "--k\n" not in out
+
+
+@pytest.mark.parametrize("flags", [["--family", "cnn", "--model", "kmer-logreg"],
+                                   ["--model", "kmer-logreg", "--family", "kmer-logreg"],
+                                   ["--k", "3", "--kmer-size", "4"]])
+def test_a_flag_and_its_deprecated_name_together_are_refused(pipeline, tmp_path, capsys, flags):
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--dataset", str(pipeline.split), *flags, "--out", str(tmp_path / "m")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "set the same option; give only --" in err, err
+    assert not (tmp_path / "m").exists()

@@ -23,19 +23,47 @@ T = TypeVar("T", bound="DataclassInstance")
 log = logging.getLogger("seqclass")
 
 
+_GIVEN = "_seqclass_flags_given"  # namespace attribute: option dest → the flag that set it
+
+
+def _note_given(parser: argparse.ArgumentParser, namespace: argparse.Namespace, dest: str,
+                option_string: str | None, replacement: str) -> None:
+    """Refuse a field set by both its flag and a deprecated name of it."""
+    given = getattr(namespace, _GIVEN, {})
+    earlier = given.get(dest)
+    if earlier is not None and earlier != option_string:
+        parser.error(f"{earlier} and {option_string} set the same option; give only {replacement}")
+    setattr(namespace, _GIVEN, {**given, dest: option_string})
+
+
 class _Deprecated(argparse.Action):
     """An old flag: sets the field as the new one does, and says which flag to use instead."""
 
     def __init__(self, option_strings, dest, replacement: str, flag_action: str | None = None,
-                 **kwargs):
+                 nargs: int | str | None = None, **kwargs):
         self.replacement = replacement
         self.flag = flag_action == "store_true"
-        super().__init__(option_strings, dest, nargs=0 if self.flag else None, **kwargs)
+        super().__init__(option_strings, dest, nargs=0 if self.flag else nargs, **kwargs)
 
     def __call__(self, parser, namespace, values, option_string=None):
         log.warning("%s is deprecated and will be removed in the next release; use %s",
                     option_string, self.replacement)
+        _note_given(parser, namespace, self.dest, option_string, self.replacement)
         setattr(namespace, self.dest, True if self.flag else values)
+
+
+class _Current(argparse._StoreAction):
+    """The flag of a field that also has deprecated names: noted, so that giving both fails."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        _note_given(parser, namespace, self.dest, option_string, option_string or self.dest)
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _CurrentTrue(argparse._StoreTrueAction):
+    def __call__(self, parser, namespace, values, option_string=None):
+        _note_given(parser, namespace, self.dest, option_string, option_string or self.dest)
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _base_type(tp: Any) -> Any:
@@ -64,7 +92,7 @@ def shown(default: Any) -> bool:
 
 def add_arguments(parser: argparse.ArgumentParser | Any, cls: type, seen: set[str] | None = None,
                   defaults_help: dict[str, str] | None = None) -> None:
-    """One flag per field of `cls` not in `seen` (which it extends).
+    """One flag per field of `cls` not in `seen` (which it extends), and its deprecated names.
 
     With `defaults_help` (field name → the text after "default: "), the flags are options of
     several dataclasses with defaults of their own (the model families' Params): a flag not
@@ -76,35 +104,43 @@ def add_arguments(parser: argparse.ArgumentParser | Any, cls: type, seen: set[st
             if f.name in seen:
                 continue
             seen.add(f.name)
-        meta = f.metadata
+        kwargs = _argument(f, hints[f.name], defaults_help)
         flag_name = flag(cls, f.name)
-        kwargs: dict[str, Any] = {"dest": f.name, "help": meta.get("help", "")}
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        if required:
-            kwargs["required"] = True
-        elif defaults_help is not None:
-            kwargs["default"] = argparse.SUPPRESS
-            if defaults_help.get(f.name):
-                kwargs["help"] += f" (default: {defaults_help[f.name]})"
-        else:
-            default = field_default(f)
-            kwargs["default"] = default
-            if shown(default):
-                kwargs["help"] += f" (default: {default})"
-        base = _base_type(hints[f.name])
-        if base is bool:
-            kwargs["action"] = "store_true"
-        else:
-            kwargs["type"] = base
-            for key in ("nargs", "choices", "metavar"):
-                if key in meta:
-                    kwargs[key] = meta[key]
+        old_names = f.metadata.get("deprecated", ())
+        if old_names:
+            kwargs["action"] = _CurrentTrue if kwargs.get("action") == "store_true" else _Current
         parser.add_argument(flag_name, **kwargs)
-        for old in meta.get("deprecated", ()):
+        for old in old_names:
             parser.add_argument(old, dest=f.name, action=_Deprecated, replacement=flag_name,
-                                flag_action=kwargs.get("action"), default=argparse.SUPPRESS,
-                                help=argparse.SUPPRESS,
+                                flag_action="store_true" if kwargs["action"] is _CurrentTrue else None,
+                                default=argparse.SUPPRESS, help=argparse.SUPPRESS,
                                 **{k: v for k, v in kwargs.items() if k in ("type", "choices", "nargs")})
+
+
+def _argument(f: dataclasses.Field, hint: Any, defaults_help: dict[str, str] | None) -> dict[str, Any]:
+    """add_argument's keywords for the field `f` of type `hint` (see add_arguments)."""
+    meta = f.metadata
+    kwargs: dict[str, Any] = {"dest": f.name, "help": meta.get("help", "")}
+    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        kwargs["required"] = True
+    elif defaults_help is not None:
+        kwargs["default"] = argparse.SUPPRESS
+        if defaults_help.get(f.name):
+            kwargs["help"] += f" (default: {defaults_help[f.name]})"
+    else:
+        default = field_default(f)
+        kwargs["default"] = default
+        if shown(default):
+            kwargs["help"] += f" (default: {default})"
+    base = _base_type(hint)
+    if base is bool:
+        kwargs["action"] = "store_true"
+    else:
+        kwargs["type"] = base
+        for key in ("nargs", "choices", "metavar"):
+            if key in meta:
+                kwargs[key] = meta[key]
+    return kwargs
 
 
 def flag(cls: type, name: str) -> str:

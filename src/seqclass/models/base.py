@@ -33,7 +33,7 @@ class Classifier(ABC):
     bundle: ClassVar[str | None] = None
     # modules the family needs beyond the core install, and the pip extra that brings them
     requires: ClassVar[tuple[str, ...]] = ()
-    extra: ClassVar[str] = ""
+    extra: ClassVar[str | None] = None
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec
@@ -95,8 +95,9 @@ def register(name: str):
         cls.name = name
         missing = [m for m in cls.requires if not _importable(m)]
         if missing:
-            UNAVAILABLE[name] = (f"needs {' and '.join(LIBRARY_NAMES.get(m, m) for m in cls.requires)}:"
-                                 f" pip install 'seqclass[{cls.extra}]'")
+            needs = " and ".join(LIBRARY_NAMES.get(m, m) for m in cls.requires)
+            install = f"'seqclass[{cls.extra}]'" if cls.extra else " ".join(missing)
+            UNAVAILABLE[name] = f"needs {needs}: pip install {install}"
         else:
             _REGISTRY[name] = cls
         return cls

@@ -39,7 +39,7 @@ class DeepClassifier(Classifier):
     Params: ClassVar[type] = DeepTrainParams
     iterative: ClassVar[bool] = True
     requires: ClassVar[tuple[str, ...]] = ("torch",)
-    extra: ClassVar[str] = "deep"
+    extra: ClassVar[str | None] = "deep"
     default_token_k: ClassVar[int] = 1
 
     def __init__(self, spec: ModelSpec, net: torch.nn.Module, training_record: dict | None = None):

@@ -1,9 +1,9 @@
 """Turning the training rows of a dataset table into a fitted model of any registered family.
 
 `fit` asks the family for a model and returns it with a training record (seed, counts, a
-hash of the training data) for the model directory. Iterative families (the deep ones,
-trained by seqclass.training.loop) also get a TrainContext: the model directory to write
-checkpoints and the training log into, and whether to resume.
+hash of the training data) for the model directory. Every family gets a TrainContext (the
+model directory, whether to resume, the training rows' hash); the iterative ones (the deep
+families, trained by seqclass.training.loop) write checkpoints and their log there.
 """
 
 from __future__ import annotations

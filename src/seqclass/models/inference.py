@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from seqclass.models.base import Classifier
 from seqclass.sequence.windows import count, sliding
@@ -57,6 +58,18 @@ def aggregate_windows(logits: np.ndarray, owner: np.ndarray, how: str) -> np.nda
     if how == "mean":
         return np.add.reduceat(grouped, starts, axis=0) / counts[:, None]
     return np.maximum.reduceat(grouped, starts, axis=0)
+
+
+def parent_logits(model: Classifier, sequences: list[str], parents: list[str],
+                  how: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The chunks of a chunk table scored and aggregated per parent sequence, as score()
+    aggregates the windows of one: (parent ids in first-seen order, each parent's first
+    chunk row (P,), logits (P, C))."""
+    if not sequences:
+        return [], np.zeros(0, dtype=np.int64), np.zeros((0, len(model.spec.labels)), np.float32)
+    owner, ids = pd.factorize(pd.Series(parents))
+    first = np.unique(owner, return_index=True)[1]
+    return list(ids), first, aggregate_windows(model.logits(sequences), owner, how)
 
 
 def _score_batch(model: Classifier, records: list[tuple[str, str]], aggregate: str,

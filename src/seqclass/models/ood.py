@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from seqclass.errors import InputError
 from seqclass.models.base import Classifier
-from seqclass.models.inference import score
+from seqclass.models.inference import parent_logits, score
 
 OOD = "ood.json"
 FORMAT_VERSION = 1
@@ -54,14 +54,7 @@ def sequence_logits(model: Classifier, table: pa.Table, aggregate: str = "mean")
     ids = table.column("id").to_pylist()
     seqs = table.column("sequence").to_pylist()
     if "parent_id" in table.column_names:
-        logits = model.logits(seqs) if seqs else np.zeros((0, len(model.spec.labels)))
-        parents = table.column("parent_id").to_pylist()
-        groups: dict[str, list[int]] = {}
-        for i, p in enumerate(parents):
-            groups.setdefault(p, []).append(i)
-        reduce = np.mean if aggregate == "mean" else np.max
-        return np.stack([reduce(logits[idx], axis=0) for idx in groups.values()]) \
-            if groups else logits
+        return parent_logits(model, seqs, table.column("parent_id").to_pylist(), aggregate)[2]
     batches = [b.logits for b in score(model, zip(ids, seqs), aggregate)]
     return np.concatenate(batches) if batches else np.zeros((0, len(model.spec.labels)))
 

@@ -79,6 +79,8 @@ def load(directory: str | Path, threads: int | None = None) -> Classifier:
     if config.get("format_version") != FORMAT_VERSION:
         raise InputError(f"model format {config.get('format_version')} is not {FORMAT_VERSION}",
                          directory)
+    if "family" not in config:
+        raise InputError(f"{CONFIG} names no model family", directory)
     try:
         cls = family(config["family"])
     except KeyError as err:

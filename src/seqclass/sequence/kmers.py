@@ -25,10 +25,11 @@ def n_features(k: int, alphabet: str) -> int:
     return core_size(alphabet) ** k
 
 
-def check_k(k: int, alphabet: str) -> None:
+def check_k(k: int, alphabet: str, flag: str) -> None:
+    """Refuse a k below 1 or with too many features, naming the `flag` that set it."""
     if k < 1 or n_features(k, alphabet) > MAX_FEATURES:
         raise ValueError(
-            f"--kmer-size {k} gives {core_size(alphabet)}^{k} features for alphabet {alphabet}; "
+            f"{flag} {k} gives {core_size(alphabet)}^{k} features for alphabet {alphabet}; "
             f"choose k with at most {MAX_FEATURES} features"
         )
 

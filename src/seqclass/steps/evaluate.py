@@ -5,7 +5,7 @@ windows and their logits aggregated exactly as `predict` does; on a chunk table 
 chunks of one parent are aggregated. --level window scores every window on its own.
 EVAL_DIR receives metrics.json, predictions.tsv, confusion_matrix.png, roc.png, pr.png,
 and abstain.tsv: coverage, accuracy and macro F1 of the called sequences when `predict
---min-prob P` abstains below P, for P in a grid (evaluate.abstain).
+--min-prob P` abstains below P, for P in a grid (seqclass.evaluation.abstain).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from seqclass.config import option
@@ -27,7 +26,7 @@ from seqclass.evaluation.predictions import prediction_frame
 from seqclass.io.atomic import atomic_outputs
 from seqclass.io.tables import read_parquet, write_json
 from seqclass.models import store
-from seqclass.models.inference import AGGREGATES, aggregate_windows, score
+from seqclass.models.inference import AGGREGATES, parent_logits, score
 from seqclass.spec import to_probabilities
 from seqclass.steps.common import label_threshold, scoring_threads, threads
 
@@ -123,10 +122,8 @@ def _score(model, table: pa.Table, cfg: Config) -> tuple[list[str], list[str], n
                 out_logits.append(logit)
         return out_ids, out_labels, np.stack(out_logits)
     if is_chunks and cfg.level == "sequence":
-        logits = model.logits(seqs)  # (W, C) one row per chunk
-        owner, parents = pd.factorize(pd.Series(table.column("parent_id").to_pylist()))
-        first = np.unique(owner, return_index=True)[1]  # each parent's first chunk
-        return (list(parents), [labels[i] for i in first],
-                aggregate_windows(logits, owner, cfg.aggregate))
+        parents, first, logits = parent_logits(model, seqs, table.column("parent_id").to_pylist(),
+                                               cfg.aggregate)
+        return parents, [labels[i] for i in first], logits
     logits = np.concatenate([b.logits for b in score(model, zip(ids, seqs), cfg.aggregate)])
     return ids, labels, logits

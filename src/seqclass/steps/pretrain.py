@@ -58,7 +58,8 @@ class Config(LanguageModelTraining):
     out: Path = option("language model directory to write (LM_DIR)")
     alphabet: str = option("alphabet of the input; auto: detected from the first records",
                            "auto", choices=["auto", "dna", "protein"])
-    k: int = option("k-mer length of the tokens", 5, flag="--kmer-size", deprecated=("--k",))
+    k: int = option("k-mer length of the tokens", 5, flag="--kmer-size", deprecated=("--k",),
+                    metavar="K")
     kmer_stride: int = option("take every N-th k-mer as a token", 2)
     embed_dim: int = option("embedding size (also the last LSTM layer's, for the tied decoder)",
                             400)
@@ -79,7 +80,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The step's own flags, then the training loop's in a group of their own."""
     training = {f.name for f in dataclasses.fields(LanguageModelTraining)}
     config.add_arguments(parser, Config, set(training))
-    config.add_arguments(parser.add_argument_group("training options"), LanguageModelTraining)
+    config.add_arguments(parser.add_argument_group(f"{LanguageModelTraining.options_title} options"),
+                         LanguageModelTraining)
 
 
 def _check(cfg: Config) -> None:
@@ -210,7 +212,7 @@ def _check_checkpoint(path: Path, state: dict, cfg: Config, alphabet: str,
     params, now = state.get("params", {}), _options(cfg, alphabet)
     for key in FIXED:
         if params.get(key) != now[key]:
-            flag = "--alphabet" if key == "alphabet" else config.flag(Config, key)
+            flag = config.flag(Config, key)
             raise InputError(f"was pretrained with {flag} {params.get(key)}, not {now[key]}; resume "
                              f"with {flag} {params.get(key)} or pretrain without --resume", path)
     if state.get("step", 0) > cfg.max_steps:

@@ -3,9 +3,9 @@
 Given a family (which builds an untrained `nn.Module`; see `NetworkFamily` and models.deep),
 the loop
 
-- encodes the training rows once as token arrays and plans each epoch from the seed alone:
-  length-bucketed batches (training.batching), padded per batch, sequences longer than
-  --max-len cropped at random;
+- keeps the training rows as strings, encoded batch by batch, and plans each epoch from the
+  seed alone: length-bucketed batches (training.batching), padded per batch, sequences
+  longer than --max-len cropped at random;
 - minimises cross-entropy (multiclass) or per-label binary cross-entropy (multilabel), with
   balanced class weights (multilabel: positive weights n_neg / n_pos per label), or draws
   rows weighted by inverse class frequency instead (--sampler weighted);
@@ -304,8 +304,6 @@ class Trainer:
 
     # ------------------------------------------------------------ evaluation
 
-    # ------------------------------------------------------------ evaluation
-
     def evaluate(self) -> dict[str, Any]:
         self._flush_loss()
         record: dict[str, Any] = {
@@ -357,8 +355,6 @@ class Trainer:
         flag = torch.tensor([self.stopped], dtype=torch.int32, device=self.device)  # (1,)
         dist.broadcast(flag, src=0)
         return bool(flag.item())
-
-    # ------------------------------------------------------------ checkpoints
 
     # ------------------------------------------------------------ checkpoints
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -32,9 +32,6 @@ from seqclass.models.base import register
 from seqclass.models.deep import DeepClassifier
 from seqclass.spec import ModelSpec, TrainContext, TrainData
 from seqclass.training.params import DeepTrainParams
-
-if TYPE_CHECKING:
-    pass
 
 BUNDLE = "hf"
 INPUT_MODES = ("auto", "raw", "spaced", "kmers")
@@ -249,7 +246,7 @@ class HfClassifier(DeepClassifier):
     Params = HfParams
     bundle: ClassVar[str | None] = BUNDLE
     requires: ClassVar[tuple[str, ...]] = ("torch", "transformers")
-    extra: ClassVar[str] = "deep,hf"
+    extra: ClassVar[str | None] = "deep,hf"
 
     def __init__(self, spec: ModelSpec, net, codec: Codec, training_record: dict | None = None):
         super().__init__(spec, net, training_record)

@@ -1,6 +1,6 @@
 """`hf-embed`: frozen embeddings of a pretrained Hugging Face model, and a small head on them.
 
-The encoder of --pretrained (AutoModel, with the checkpoint's own tokenizer, see models.hf)
+The encoder of --pretrained (AutoModel, with the checkpoint's own tokenizer, see models.families.hf)
 stays frozen: each sequence's embedding is the attention-masked mean of its last hidden
 state, computed in batches without gradients (sequences longer than the model's positions:
 the mean over windows). The embeddings are standardised with the training rows' mean and
@@ -57,7 +57,7 @@ class HfEmbed(Classifier):
     Params = HfEmbedParams
     bundle: ClassVar[str | None] = hf.BUNDLE
     requires: ClassVar[tuple[str, ...]] = ("torch", "transformers")
-    extra: ClassVar[str] = "deep,hf"
+    extra: ClassVar[str | None] = "deep,hf"
 
     def __init__(self, spec: ModelSpec, net, codec: hf.Codec, head: dict[str, np.ndarray]):
         super().__init__(spec)

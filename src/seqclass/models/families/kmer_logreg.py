@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from seqclass import config
 from seqclass.models.base import Classifier, register
 from seqclass.models.linear import fit_logreg
 from seqclass.sequence.kmers import check_k, count_matrix
@@ -21,7 +22,7 @@ from seqclass.spec import ModelSpec, TrainContext, TrainData
 @dataclass
 class KmerLogRegParams:
     k: int = field(default=6, metadata={"help": "k-mer length (DNA 4^k, protein 20^k features)",
-                                        "flag": "--kmer-size", "deprecated": ("--k",)})
+                                        "flag": "--kmer-size", "deprecated": ("--k",), "metavar": "K"})
     kmer_stride: int = field(default=1, metadata={"help": "take every n-th k-mer"})
     canonical: bool = field(default=False, metadata={
         "help": "count a DNA k-mer and its reverse complement as one (strand-independent scans)"})
@@ -58,7 +59,7 @@ class KmerLogReg(Classifier):
     def fit(cls, spec: ModelSpec, train: TrainData, valid: TrainData | None, seed: int,
             context: TrainContext | None = None) -> KmerLogReg:
         p = spec.params
-        check_k(p.k, spec.alphabet)
+        check_k(p.k, spec.alphabet, config.flag(KmerLogRegParams, "k"))
         counts = count_matrix(train.sequences, p.k, spec.alphabet, p.kmer_stride, p.canonical)
         df = np.asarray((counts > 0).sum(axis=0)).ravel()
         idf = (np.log((1 + counts.shape[0]) / (1 + df)) + 1).astype(np.float32)

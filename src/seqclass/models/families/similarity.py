@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from seqclass import config
 from seqclass.config import option
 from seqclass.errors import ClusterError
 from seqclass.models.base import Classifier, register
@@ -129,7 +130,7 @@ class Reference:
         _run(["makeblastdb", "-in", str(self.folder / "reference.fa"), "-dbtype", dbtype,
               "-out", str(self.folder / "db")])
 
-    def search(self, queries: list[str]) -> np.ndarray:
+    def search(self, queries: list[str], threads: int) -> np.ndarray:
         """Hits of each query: rows (query index, reference index, identity %, bit-score).  # (H, 4)"""
         fd, name = tempfile.mkstemp(suffix=".fa", dir=self.folder)
         os.close(fd)
@@ -139,7 +140,7 @@ class Reference:
             task = ["-task", "blastn"] if program(self.spec) == "blastn" else []  # not megablast
             out = _run([program(self.spec), *task, "-query", name, "-db", str(self.folder / "db"),
                         "-evalue", str(p.evalue), "-max_target_seqs", str(p.max_hits),
-                        "-outfmt", f"6 {HIT_COLUMNS}", "-num_threads", str(p.threads)])
+                        "-outfmt", f"6 {HIT_COLUMNS}", "-num_threads", str(threads)])
         finally:
             os.unlink(name)
         rows = [(q[1:], r[1:], ident, bits) for q, r, ident, bits in
@@ -205,11 +206,11 @@ class Similarity(Classifier):
         if not 0 < p.holdout_identity <= 1:
             raise ValueError("--holdout-identity must be in (0, 1]")
         if p.kmer_k:
-            check_k(p.kmer_k, spec.alphabet)
+            check_k(p.kmer_k, spec.alphabet, config.flag(SimilarityParams, "kmer_k"))
 
     def design(self, sequences: list[str]):
         """The features of new sequences: searched against the whole reference.  # (N, F)"""
-        return self._design(sequences, self.database.search(sequences))
+        return self._design(sequences, self.database.search(sequences, self.spec.params.threads))
 
     def _design(self, sequences: list[str], hits: np.ndarray):
         lengths = np.array([len(s) for s in sequences], dtype=np.int64)
@@ -234,7 +235,7 @@ class Similarity(Classifier):
     def training_design(self):
         """The training rows' features, from a search of the reference against itself, and
         which rows have a hit: `(x (N, F), evidence (N,) bool)`."""
-        hits = self.database.search(self.reference)  # (H, 4)
+        hits = self.database.search(self.reference, self.spec.params.threads)  # (H, 4)
         keep = hits[:, 0] != hits[:, 1]
         if self.spec.params.holdout_identity < 1:
             keep &= hits[:, 2] < 100.0 * self.spec.params.holdout_identity
