@@ -80,8 +80,8 @@ def fine_tuned(lm, pipeline, tmp_path_factory) -> Path:
 # ---------------------------------------------------------------- pretrain
 
 def test_lm_directory(lm):
-    assert {p.name for p in lm.iterdir()} == {"config.json", "model.safetensors", "training.json",
-                                              "training_log.jsonl", "checkpoints"}
+    assert {p.name for p in lm.iterdir()} == {".seqclass.json", "config.json", "model.safetensors",
+                                              "training.json", "training_log.jsonl", "checkpoints"}
     assert [p.name for p in (lm / "checkpoints").iterdir()] == ["step-00000020"]  # keep 1
     assert not (lm.parent / ".lm.partial").exists()
     config = json.loads((lm / "config.json").read_text())

@@ -62,8 +62,9 @@ def deep_models(pipeline, tmp_path_factory) -> dict[str, Path]:
     for case, fam, data, extra in CASES:
         ok("train", "--dataset", getattr(pipeline, data), "--family", fam, "--out", root / case,
            *SMALL[fam], *STEPS, *extra)  # later flags win
+        # the protein dataset has no split column: every row, said so in metrics.json
         ok("evaluate", "--model", root / case, "--dataset", getattr(pipeline, data),
-           "--out", root / f"{case}.eval")
+           *(["--split", "all"] if data == "protein_dataset" else []), "--out", root / f"{case}.eval")
         inputs = pipeline.long_fasta if data == "split" else pipeline.root / "kinase.faa"
         ok("predict", "--model", root / case, "--input", inputs, "--out", root / f"{case}.tsv")
     return {case: root / case for case, *_ in CASES}
@@ -76,8 +77,9 @@ def deep_models(pipeline, tmp_path_factory) -> dict[str, Path]:
 def test_model_directory(deep_models, pipeline, case, fam, data, extra):
     model = deep_models[case]
     names = {p.name for p in model.iterdir()}
-    assert names == {"config.json", "labels.json", "model.safetensors", "training.json", "ood.json",
-                     "training_log.jsonl", "loss.png", "metrics.png", "checkpoints"}
+    assert names == {".seqclass.json", "config.json", "labels.json", "model.safetensors",
+                     "training.json", "ood.json", "training_log.jsonl", "loss.png", "metrics.png",
+                     "checkpoints"}
     for png in ("loss.png", "metrics.png"):
         assert (model / png).read_bytes().startswith(b"\x89PNG")
     config = json.loads((model / "config.json").read_text())

@@ -63,7 +63,7 @@ def test_two_processes_share_each_epoch(pipeline, tmp_path):
     # rank 1 wrote nothing: no second model, no work directory left, nothing beside OUT
     assert listing(tmp_path) == {"m", *(f"m/{p}" for p in listing(out))}
     assert {p.name for p in out.iterdir()} == {
-        "config.json", "labels.json", "model.safetensors", "training.json", "ood.json",
+        ".seqclass.json", "config.json", "labels.json", "model.safetensors", "training.json", "ood.json",
         "training_log.jsonl", "loss.png", "metrics.png", "checkpoints"}
 
     # a step takes a batch of 8 on each process: 16 rows, and half the steps of one process

@@ -14,7 +14,7 @@ METRIC_KEYS = ["accuracy", "balanced_accuracy", "mcc", "f1_macro", "f1_micro", "
                "precision_macro", "recall_macro", "specificity", "roc_auc", "pr_auc", "per_class",
                "confusion_matrix"]
 EVAL_FILES = {"metrics.json", "predictions.tsv", "confusion_matrix.png", "roc.png", "pr.png",
-              "abstain.tsv"}
+              "abstain.tsv", ".seqclass.json"}
 
 
 def metrics_of(directory):

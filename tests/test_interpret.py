@@ -43,7 +43,7 @@ def explained(pipeline, tmp_path_factory):
 
 def test_outputs_and_columns(explained):
     assert sorted(p.name for p in explained.iterdir()) == sorted(
-        ["sequences.tsv", "ism.tsv", "saliency.tsv"] + [f"{i}.saliency.png" for i in IDS])
+        [".seqclass.json", "sequences.tsv", "ism.tsv", "saliency.tsv"] + [f"{i}.saliency.png" for i in IDS])
     seqs = tsv(explained / "sequences.tsv")
     assert list(seqs.columns) == ["id", "length", "target", "score", "prob_neg", "prob_pos", "plot"]
     assert list(seqs["id"]) == IDS and list(seqs["plot"]) == [f"{i}.saliency.png" for i in IDS]
@@ -191,7 +191,7 @@ def test_tracks_plot_from_predict_tracks(pipeline, tmp_path):
     assert [t.id for t in tracks.longest(found, 2)] == ["mixed", "long_neg"]
     assert [t.length for t in found] == [600, 1020, 700]
     ok("interpret", "--tracks", tmp_path / "tracks.tsv", "--max-contigs", "2", "--out", tmp_path / "out")
-    assert listing(tmp_path / "out") == {"tracks.png"}
+    assert listing(tmp_path / "out") == {".seqclass.json", "tracks.png"}
     assert (tmp_path / "out" / "tracks.png").read_bytes()[:8] == PNG
 
 

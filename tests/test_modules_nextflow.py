@@ -369,8 +369,8 @@ def test_train_kmer_logreg_k5(tmp_path, nxf_home):
     assert model.name == "test.model"
     # the nf-test case lists the directory without ood.json, the energy-score threshold that
     # `seqclass train` has written into every model directory since OOD scores came in
-    assert sorted(os.listdir(model)) == ["config.json", "labels.json", "model.safetensors", "ood.json",
-                                         "training.json"]
+    assert sorted(os.listdir(model)) == [".seqclass.json", "config.json", "labels.json",
+                                         "model.safetensors", "ood.json", "training.json"]
     assert (model / "model.safetensors").stat().st_size > 0
 
     config = read_json(model / "config.json")

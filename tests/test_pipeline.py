@@ -105,8 +105,9 @@ def test_train_publishes_each_step(train_run):
     assert listing(out / "chunk") == ["seqclass.chunks.parquet"]
     # the model directory once, not the training log inside it a second time
     assert listing(out / "train") == ["seqclass.model"]
-    assert listing(out / "train" / "seqclass.model") == ["config.json", "labels.json", "model.safetensors",
-                                                         "ood.json", "training.json"]
+    # .seqclass.json: the marker that a seqclass step wrote the directory (io.atomic)
+    assert listing(out / "train" / "seqclass.model") == [".seqclass.json", "config.json", "labels.json",
+                                                         "model.safetensors", "ood.json", "training.json"]
     assert listing(out / "evaluate") == ["seqclass.evaluation"]
 
 
@@ -257,8 +258,8 @@ def test_interpret(tmp_path, nxf_home):
     run = succeeded(run_pipeline(args, tmp_path, nxf_home, tmp_path / "results"))
     assert process_names(run) == ["MULTIQC", "SEQCLASS_INTERPRET", "SEQCLASS_PREDICT", "SEQCLASS_REPORT"]
     interp = run.outdir / "interpret" / "seqclass.interpretation"
-    assert listing(interp) == ["NC_000913.3_0-20000.saliency.png", "ism.tsv", "saliency.tsv",
-                               "sequences.tsv", "tracks.png"]
+    assert listing(interp) == [".seqclass.json", "NC_000913.3_0-20000.saliency.png", "ism.tsv",
+                               "saliency.tsv", "sequences.tsv", "tracks.png"]
     predictions = (run.outdir / "predict" / "e_coli_K12_0-20kb.predictions.tsv").read_text().splitlines()
     sequences = (interp / "sequences.tsv").read_text().splitlines()
     assert len(sequences) == 2

@@ -22,7 +22,8 @@ def test_training_curves_of_two_models_share_one_section(tmp_path):
     long_log = write_log(tmp_path / "seqclass.model", [(1, 0.9), (2, 0.5)])
     short_log = write_log(tmp_path / "seqclass_short.model", [(1, 0.8), (2, 0.7), (3, 0.6)])
     ok("report", "--training-log", long_log, short_log, "--out", tmp_path / "mqc")
-    assert sorted(p.name for p in (tmp_path / "mqc").iterdir()) == ["seqclass_training_mqc.json"]
+    assert sorted(p.name for p in (tmp_path / "mqc").iterdir()) == [".seqclass.json",
+                                                                    "seqclass_training_mqc.json"]
     doc = json.loads((tmp_path / "mqc" / "seqclass_training_mqc.json").read_text())
     assert doc["id"] == "seqclass_training"
     names = [label["name"] for label in doc["pconfig"]["data_labels"]]

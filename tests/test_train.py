@@ -13,7 +13,8 @@ from safetensors.numpy import load_file
 
 import seqclass
 
-MODEL_FILES = {"config.json", "labels.json", "model.safetensors", "training.json", "ood.json"}
+MODEL_FILES = {"config.json", "labels.json", "model.safetensors", "training.json", "ood.json",
+               ".seqclass.json"}  # the marker of a directory seqclass wrote (issue 14)
 
 
 def train_hash(split_path):

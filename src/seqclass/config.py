@@ -149,6 +149,32 @@ def flag(cls: type, name: str) -> str:
     return meta.get("flag", "--" + name.replace("_", "-"))
 
 
+class OptionError(ValueError):
+    """An option's value out of its range, refused when its dataclass is made (`__post_init__`),
+    before any file is read; the message names the flag."""
+
+
+def at_least(obj: Any, names: typing.Iterable[str], low: int | float = 1) -> None:
+    """Refuse a field of `obj` (a dataclass of options) below `low`; None means "not given"."""
+    for name in names:
+        value = getattr(obj, name)
+        if value is not None and value < low:
+            raise OptionError(f"{flag(type(obj), name)} {value}: must be at least {low}")
+
+
+def within(obj: Any, name: str, low: float, high: float, *, low_open: bool = False,
+           high_open: bool = False) -> None:
+    """Refuse a field of `obj` outside [low, high] (an end open where said); None passes."""
+    value = getattr(obj, name)
+    if value is None:
+        return
+    above = value > low if low_open else value >= low
+    below = value < high if high_open else value <= high
+    if not (above and below):  # also NaN
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise OptionError(f"{flag(type(obj), name)} {value}: must be in {interval}")
+
+
 def from_args(cls: type[T], args: argparse.Namespace) -> T:
     """The dataclass of the parsed flags; a field whose flag is absent keeps its default."""
     return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)})

@@ -54,8 +54,11 @@ def read_samplesheet(path: Path) -> list[InputSpec]:
         file = str(row["file"]).strip()
         if not file:
             raise InputError("empty 'file'", path, f"row {i + 2}")
+        label = str(row["label"]).strip()
+        if not label:  # a file name would stand in for it unseen
+            raise InputError("empty 'label'", path, f"row {i + 2}")
         file_path = Path(file) if Path(file).is_absolute() else (path.parent / file)
-        specs.append(InputSpec(file_path, str(row["label"]).strip() or None))
+        specs.append(InputSpec(file_path, label))
     return specs
 
 
@@ -93,9 +96,10 @@ def _iter_table(spec: InputSpec, label_from: LabelSource | None) -> Iterator[Raw
         raise InputError(f"missing label column {source.arg!r}", spec.path)
     if df.empty:
         raise InputError("empty table: no rows", spec.path)
-    for rid, seq, lab in zip(df["id"].astype(str), df["sequence"].astype(str),
-                             df[source.arg].astype(str) if source.kind == "column" and spec.label is None
-                             else [None] * len(df)):
+    labels = (df[source.arg].astype(str) if source.kind == "column" and spec.label is None
+              else [None] * len(df))
+    for row, (rid, seq, lab) in enumerate(zip(df["id"].astype(str), df["sequence"].astype(str),
+                                              labels), start=2):
         label: str | None
         if spec.label:
             label = spec.label
@@ -105,6 +109,8 @@ def _iter_table(spec: InputSpec, label_from: LabelSource | None) -> Iterator[Raw
             label = source.from_record(Record(rid, "", seq))
         if not label:
             raise InputError("empty label", spec.path, rid)
+        if not rid.strip():
+            raise InputError("empty id", spec.path, f"row {row}")
         if not seq.strip():
             raise InputError("empty sequence", spec.path, rid)
         yield RawRecord(rid, seq.strip(), label, str(spec.path))
@@ -128,14 +134,22 @@ def build(specs: list[InputSpec], label_from: LabelSource | None,
     return build_records(raw, opts, [{"path": str(s.path), "label": s.label} for s in specs])
 
 
+def _detect(sample: list[RawRecord]) -> str:
+    """--alphabet auto: the alphabet of the first records, refused when they mix both."""
+    try:
+        return alphabets.detect([r.sequence for r in sample])
+    except alphabets.MixedAlphabets as err:
+        first = sample[err.first_protein]
+        raise InputError(f"input {err}", first.source, first.id) from None
+
+
 def build_records(raw: list[RawRecord], opts: BuildOptions, inputs: list[dict],
                   task: str | None = None, collapse_duplicates: bool = True,
                   schema: pa.Schema = DATASET_SCHEMA) -> tuple[pa.Table, dict, dict]:
     """`build` on records already read: `inputs` goes to the summary as it is; `task` None
     detects it; `collapse_duplicates` False keeps repeated sequences as rows of their own;
     `schema` lists the columns, those after DATASET_SCHEMA's taken from each record's `extra`."""
-    alphabet = opts.alphabet if opts.alphabet != "auto" else alphabets.detect(
-        [r.sequence for r in raw[:2000]])
+    alphabet = opts.alphabet if opts.alphabet != "auto" else _detect(raw[:2000])
     tally = _Tally()
     records = _normalise(raw, alphabet, opts, tally)
     if collapse_duplicates:

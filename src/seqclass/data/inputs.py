@@ -37,7 +37,10 @@ def records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str]]:
 
 
 def _check_alphabet(sample: list[str], alphabet: str, path: Path) -> None:
-    seen = alphabets.detect(sample)
+    try:
+        seen = alphabets.detect(sample)
+    except alphabets.MixedAlphabets as err:
+        raise InputError(f"input {err}", path) from None
     if seen != alphabet:
         raise InputError(f"input looks like {seen} but the model was trained on {alphabet}", path)
 

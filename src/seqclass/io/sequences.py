@@ -67,14 +67,31 @@ def open_text(path: str | Path) -> IO[str]:
 
 
 def _lines(path: Path) -> Iterator[str]:
+    """The file's lines, ASCII; a non-ASCII byte is named by its line, byte offset and record."""
+    offset, header = 0, None
     try:
-        with open_text(path) as fh:
-            for line in fh:
+        with _open_binary(path) as fh:
+            for n, raw in enumerate(fh, start=1):
+                try:
+                    line = raw.decode("ascii")
+                except UnicodeDecodeError as err:
+                    where = f"line {n}, byte {offset + err.start}"
+                    raise InputError(f"not a text sequence file: non-ASCII byte "
+                                     f"0x{raw[err.start]:02x} at {where}", path,
+                                     _split_header(header)[0] if header else None) from None
+                offset += len(raw)
+                if line[:1] in (">", "@"):
+                    header = line
                 yield line.rstrip("\r\n")
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise InputError(f"truncated or corrupt gzip ({err})", path) from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"not a text sequence file (non-ASCII byte at offset {err.start})", path) from None
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    open_text(path).close()  # the same checks: exists, not a directory
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gz else open(path, "rb")  # type: ignore[return-value]
 
 
 def is_fastq(path: str | Path) -> bool:

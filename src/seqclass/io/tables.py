@@ -68,6 +68,15 @@ def read_parquet(path: str | Path, required: list[str]) -> tuple[pa.Table, dict[
     missing = [c for c in required if c not in table.column_names]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", path)
+    for name in required:
+        column = table.column(name)
+        if column.null_count:
+            first = column.is_null().to_pylist().index(True)
+            ids = table.column("id") if "id" in table.column_names and name != "id" else None
+            record = ids[first].as_py() if ids is not None else None
+            where = f"row {first}" + (f" (id {record!r})" if record is not None else "")
+            raise InputError(f"column {name!r} has {column.null_count} empty (null) value(s), the "
+                             f"first in {where}", path)
     return table, meta
 
 

@@ -67,6 +67,11 @@ class Classifier(ABC):
         """Rebuild a trained model from model.safetensors (maybe empty) and its `bundle` folder."""
         raise NotImplementedError
 
+    @classmethod  # noqa: B027  (a no-op unless a family overrides it)
+    def check_params(cls, spec: ModelSpec) -> None:
+        """Refuse parameters that cannot work (training) or a config.json that was tampered with
+        (loading): a ValueError naming the flag. Families without such checks keep this no-op."""
+
     @classmethod
     def upgrade_params(cls, stored: dict[str, Any]) -> dict[str, Any]:
         """config.json's params as this version names them (a new dict); fields it lacks take
@@ -86,6 +91,15 @@ def require_at_least_one(params: Any, names: tuple[str, ...]) -> None:
     for name in names:
         if getattr(params, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+
+
+def check_shapes(tensors: dict[str, np.ndarray], expected: dict[str, tuple[int, ...]]) -> None:
+    """Refuse weights that are missing or of another shape than the model's parameters say."""
+    for name, shape in expected.items():
+        if name not in tensors:
+            raise ValueError(f"no {name} tensor")
+        if tensors[name].shape != shape:
+            raise ValueError(f"tensor {name} has shape {tensors[name].shape}, expected {shape}")
 
 
 def register(name: str):

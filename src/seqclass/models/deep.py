@@ -94,7 +94,7 @@ class DeepClassifier(Classifier):
         return replace(spec, params=replace(spec.params, token_k=cls.token_k(spec)))
 
     @classmethod
-    def _check_all(cls, spec: ModelSpec) -> None:
+    def check_params(cls, spec: ModelSpec) -> None:
         p = spec.params
         if hasattr(p, "token_k"):
             encoding.check_token_k(spec.alphabet, cls.token_k(spec))
@@ -114,7 +114,7 @@ class DeepClassifier(Classifier):
         from seqclass.training.loop import train_network
 
         spec = cls.resolve(spec)
-        cls._check_all(spec)
+        cls.check_params(spec)
         net, record = train_network(cls, spec, train, valid, seed, context)
         return cls(spec, net, record)
 

@@ -15,7 +15,9 @@ Layout (every family):
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from safetensors.numpy import load_file, save_file
 from seqclass.environment import library_versions
 from seqclass.errors import InputError
 from seqclass.models.base import Classifier, family
+from seqclass.sequence.alphabets import ALPHABETS
 from seqclass.spec import ModelSpec
 
 FORMAT_VERSION = 1
@@ -32,6 +35,7 @@ CONFIG = "config.json"
 LABELS = "labels.json"
 WEIGHTS = "model.safetensors"
 TRAINING = "training.json"
+TASKS = ("multiclass", "multilabel")
 
 
 def save(model: Classifier, directory: Path, training: dict[str, Any]) -> None:
@@ -43,11 +47,23 @@ def save(model: Classifier, directory: Path, training: dict[str, Any]) -> None:
     (directory / LABELS).write_text(json.dumps(spec.labels, indent=2) + "\n")
     tensors = {k: np.ascontiguousarray(v) for k, v in model.tensors().items()}
     if tensors or model.bundle is None:
-        save_file(tensors, str(directory / WEIGHTS), metadata={"family": spec.family})
+        save_weights(tensors, directory / WEIGHTS, {"family": spec.family})
     if model.bundle is not None:
         model.save_bundle(directory / model.bundle)
+        code = code_files(directory / model.bundle)
+        if code:  # a model trained with --trust-remote-code: the code it may run, by hash
+            training = {**training, "code_sha256": code}
     doc = {**training, "versions": library_versions()}
     (directory / TRAINING).write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def save_weights(tensors: dict[str, np.ndarray], path: Path, metadata: dict[str, str]) -> None:
+    """A safetensors file with the permissions of the files beside it (safetensors writes
+    0600 whatever the umask, so a shared model directory would hide its weights)."""
+    save_file(tensors, str(path), metadata=metadata)
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o666 & ~umask)
 
 
 def params_from_config(cls: type[Classifier], stored: dict[str, Any], directory: Path) -> Any:
@@ -63,38 +79,25 @@ def params_from_config(cls: type[Classifier], stored: dict[str, Any], directory:
     return params_cls(**stored)
 
 
-def load(directory: str | Path, threads: int | None = None) -> Classifier:
-    """The model saved in `directory`; with `threads`, scoring with that many CPU threads."""
+def load(directory: str | Path, threads: int | None = None,
+         trust_remote_code: bool = False) -> Classifier:
+    """The model saved in `directory`; with `threads`, scoring with that many CPU threads.
+
+    A model directory is data: its JSON, labels and weights are checked before anything is
+    built, and code it carries (a Hugging Face `auto_map`, Python files) runs only with
+    `trust_remote_code` from the user, and only when it is the code recorded at training.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError("model directory not found", directory)
-    for name in (CONFIG, LABELS):
-        if not (directory / name).exists():
-            raise InputError(f"not a seqclass model directory (no {name})", directory)
-    try:
-        config = json.loads((directory / CONFIG).read_text())
-        labels = json.loads((directory / LABELS).read_text())
-    except json.JSONDecodeError as err:
-        raise InputError(f"corrupt model JSON ({err})", directory) from None
-    if config.get("format_version") != FORMAT_VERSION:
-        raise InputError(f"model format {config.get('format_version')} is not {FORMAT_VERSION}",
-                         directory)
-    if "family" not in config:
-        raise InputError(f"{CONFIG} names no model family", directory)
-    try:
-        cls = family(config["family"])
-    except KeyError as err:
-        raise InputError(str(err.args[0]), directory) from None
-    spec = ModelSpec(family=config["family"], alphabet=config["alphabet"], task=config["task"],
-                     labels=labels, window=config.get("window"), stride=config.get("stride"),
-                     params=params_from_config(cls, config.get("params", {}), directory))
+    config, labels = _read_json(directory)
+    cls, spec = _spec(config, labels, directory, trust_remote_code)
     required = WEIGHTS if cls.bundle is None else cls.bundle
     if not (directory / required).exists():
         raise InputError(f"not a seqclass model directory (no {required})", directory)
-    try:
-        tensors = load_file(str(directory / WEIGHTS)) if (directory / WEIGHTS).exists() else {}
-    except Exception as err:  # safetensors raises its own error types for corrupt headers
-        raise InputError(f"cannot read weights ({err})", directory / WEIGHTS) from None
+    if cls.bundle is not None:
+        check_code(directory, cls.bundle, trust_remote_code)
+    tensors = _read_tensors(directory)
     try:
         model = (cls.from_bundle(spec, tensors, directory / cls.bundle) if cls.bundle is not None
                  else cls.from_tensors(spec, tensors))
@@ -104,3 +107,104 @@ def load(directory: str | Path, threads: int | None = None) -> Classifier:
     if threads is not None:
         model.use_threads(threads)
     return model
+
+
+def _read_json(directory: Path) -> tuple[dict[str, Any], list[str]]:
+    """config.json and labels.json, their shapes checked."""
+    docs = []
+    for name in (CONFIG, LABELS):
+        if not (directory / name).exists():
+            raise InputError(f"not a seqclass model directory (no {name})", directory)
+        try:
+            docs.append(json.loads((directory / name).read_text()))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise InputError(f"corrupt model JSON ({err})", directory / name) from None
+    config, labels = docs
+    if not isinstance(config, dict):
+        raise InputError("not a JSON object", directory / CONFIG)
+    if config.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"model format {config.get('format_version')} is not {FORMAT_VERSION}",
+                         directory)
+    if not (isinstance(labels, list) and len(labels) >= 2
+            and all(isinstance(c, str) and c for c in labels) and len(set(labels)) == len(labels)):
+        raise InputError("must list two or more distinct class names", directory / LABELS)
+    return config, labels
+
+
+def _spec(config: dict[str, Any], labels: list[str], directory: Path,
+          trust_remote_code: bool) -> tuple[type[Classifier], ModelSpec]:
+    """The family and the ModelSpec of config.json, each field checked; a family parameter
+    that lets the model run code takes the user's `trust_remote_code`, never the file's."""
+    if "family" not in config:
+        raise InputError(f"{CONFIG} names no model family", directory)
+    try:
+        cls = family(config["family"])
+    except KeyError as err:
+        raise InputError(str(err.args[0]), directory) from None
+    where = directory / CONFIG
+    if config.get("alphabet") not in ALPHABETS:
+        raise InputError(f"alphabet {config.get('alphabet')!r} is not one of {', '.join(ALPHABETS)}",
+                         where)
+    if config.get("task") not in TASKS:
+        raise InputError(f"task {config.get('task')!r} is not one of {', '.join(TASKS)}", where)
+    for key in ("window", "stride"):
+        value = config.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise InputError(f"{key} {value!r} is not a positive whole number", where)
+    stored = config.get("params", {})
+    if not isinstance(stored, dict):
+        raise InputError("params is not a JSON object", where)
+    params = params_from_config(cls, stored, directory)
+    if hasattr(params, "trust_remote_code"):
+        params = dataclasses.replace(params, trust_remote_code=trust_remote_code)
+    spec = ModelSpec(family=config["family"], alphabet=config["alphabet"], task=config["task"],
+                     labels=labels, window=config.get("window"), stride=config.get("stride"),
+                     params=params)
+    try:
+        cls.check_params(spec)
+    except ValueError as err:
+        raise InputError(f"params: {err}", where) from None
+    return cls, spec
+
+
+def code_files(bundle: Path) -> dict[str, str]:
+    """SHA-256 of each Python file under a bundle folder, by its path there."""
+    return {str(p.relative_to(bundle)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(bundle.rglob("*.py"))}
+
+
+def check_code(directory: Path, bundle_name: str, trust_remote_code: bool) -> None:
+    """Refuse a bundle that carries code unless the user trusts it and it is the code recorded
+    in training.json when the model was trained."""
+    bundle = directory / bundle_name
+    files = code_files(bundle)
+    mapped = [p.name for p in sorted(bundle.glob("*.json"))
+              if '"auto_map"' in p.read_text(errors="replace")]
+    if not files and not mapped:
+        return
+    found = ", ".join([f"{bundle_name}/{f}" for f in files]
+                      + [f"auto_map in {bundle_name}/{m}" for m in mapped])
+    if not trust_remote_code:
+        raise InputError(f"holds code the model would run ({found}); load it with "
+                         "--trust-remote-code only if you trust its source", directory)
+    try:
+        recorded = json.loads((directory / TRAINING).read_text()).get("code_sha256")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        recorded = None
+    if recorded != files:
+        raise InputError(f"its code ({found}) is not the code recorded in {TRAINING} at training; "
+                         "refusing to run it", directory)
+
+
+def _read_tensors(directory: Path) -> dict[str, np.ndarray]:
+    """model.safetensors (empty where a bundle holds every weight), every value finite."""
+    if not (directory / WEIGHTS).exists():
+        return {}
+    try:
+        tensors = load_file(str(directory / WEIGHTS))
+    except Exception as err:  # safetensors raises its own error types for corrupt headers
+        raise InputError(f"cannot read weights ({err})", directory / WEIGHTS) from None
+    for name, value in tensors.items():
+        if np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all():
+            raise InputError(f"tensor {name} holds NaN or infinite values", directory / WEIGHTS)
+    return tensors

@@ -21,6 +21,7 @@ DNA_IUPAC = "NRYSWKMBDHV"
 PROTEIN_CORE = "ACDEFGHIKLMNPQRSTVWY"
 PROTEIN_EXTRA = "BZJUOX"
 
+_PROTEIN_ONLY = set(PROTEIN_CORE) - set(DNA_CORE + DNA_IUPAC)  # E F I L P Q
 _ALLOWED = {DNA: set(DNA_CORE + DNA_IUPAC), PROTEIN: set(PROTEIN_CORE + PROTEIN_EXTRA)}
 _AMBIGUOUS = {DNA: set(DNA_IUPAC), PROTEIN: set(PROTEIN_EXTRA)}
 _INVALID_RE = {
@@ -54,13 +55,33 @@ def count_ambiguous(seq: str, alphabet: str) -> int:
     return sum(1 for c in seq if c in ambiguous)
 
 
+class MixedAlphabets(ValueError):
+    """Sampled records of both alphabets; `first_protein` indexes the first protein-like one."""
+
+    def __init__(self, n_dna: int, n_protein: int, first_protein: int):
+        self.first_protein = first_protein
+        super().__init__(f"mixes DNA ({n_dna} records) and protein ({n_protein}, the first at "
+                         f"record {first_protein + 1}); give --alphabet, or split the file")
+
+
+def looks_like(seq: str) -> str | None:
+    """Protein when a letter only amino acids use appears (E, F, I, L, P, Q: a protein has one
+    within a few residues), else DNA (A/C/G/T/U, IUPAC codes, and characters that the
+    alphabet check refuses later with their position); None without letters."""
+    letters = {c for c in seq.upper() if c.isalpha()}
+    if not letters:
+        return None
+    return PROTEIN if letters & _PROTEIN_ONLY else DNA
+
+
 def detect(samples: list[str]) -> str:
-    """DNA when at least 90% of the sampled residues are A/C/G/T/U/N, protein otherwise."""
-    total = sum(len(s) for s in samples)
-    if total == 0:
-        return DNA
-    nucleotide = sum(sum(s.upper().count(c) for c in "ACGTUN") for s in samples)
-    return DNA if nucleotide / total >= 0.9 else PROTEIN
+    """The alphabet of sampled records, DNA when there are none; MixedAlphabets when some look
+    like DNA and others like protein, rather than a guess."""
+    kinds = [looks_like(s) for s in samples]
+    n_dna, n_protein = kinds.count(DNA), kinds.count(PROTEIN)
+    if n_dna and n_protein:
+        raise MixedAlphabets(n_dna, n_protein, kinds.index(PROTEIN))
+    return PROTEIN if n_protein else DNA
 
 
 def reverse_complement(seq: str) -> str:

@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from seqclass import config
 from seqclass.config import option
 from seqclass.data.dataset import (
     BuildOptions,
@@ -65,6 +66,11 @@ class Config(alignments.ConsensusOptions):
         "with --bam: CSV/TSV of sample,drug,resistant (0/1) rows, or of one row per sample with a "
         "0/1 column per drug; a sample's label is the set of drugs it resists", None)
 
+    def __post_init__(self) -> None:
+        config.at_least(self, ("min_length",), 0)
+        config.at_least(self, ("min_class_size",))
+        config.within(self, "max_ambiguous", 0, 1)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_arguments_with_bam(parser, Config, "aligned reads (--bam: consensus sequences of regions, "
@@ -72,8 +78,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(cfg: Config) -> None:
-    if cfg.min_class_size < 1:
-        raise InputError(f"--min-class-size {cfg.min_class_size}: must be at least 1")
     opts = BuildOptions(alphabet=cfg.alphabet, min_length=cfg.min_length,
                         max_ambiguous=cfg.max_ambiguous,
                         rename_duplicate_ids=cfg.rename_duplicate_ids,
@@ -90,7 +94,7 @@ def run(cfg: Config) -> None:
         table, meta, summary, inputs = _from_sequences(cfg, opts)
     summary_path = cfg.summary or sidecar(cfg.out, ".summary.json")
     meta["provenance"] = [provenance("build", cfg)]
-    with atomic_outputs(inputs, [cfg.out, summary_path]) as outs:
+    with atomic_outputs(inputs, [cfg.out, summary_path], step="build") as outs:
         write_parquet(table, outs.file(cfg.out), meta)
         write_json(outs.file(summary_path), summary)
     log.info("%d records, %d classes (%s) → %s", summary["records_kept"], len(meta["classes"]),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from seqclass import config
 from seqclass.config import option
 from seqclass.data.chunking import ChunkOptions, chunk_batches
 from seqclass.errors import InputError
@@ -41,18 +42,14 @@ class Config:
                                  "train")
     seed: int = option("random seed for stretches and augmentation", 0)
 
+    def __post_init__(self) -> None:
+        config.at_least(self, ("window", "stride", "samples_per_seq"))
+        config.within(self, "rc_prob", 0, 1)
+
 
 def run(cfg: Config) -> None:
     meta = read_meta(cfg.dataset)
-    if cfg.window < 1:
-        raise InputError(f"--window {cfg.window}: must be positive")
-    stride = cfg.stride or cfg.window
-    if stride < 1:
-        raise InputError(f"--stride {stride}: must be positive")
-    if cfg.samples_per_seq is not None and cfg.samples_per_seq < 1:
-        raise InputError(f"--samples-per-seq {cfg.samples_per_seq}: must be positive")
-    if not 0 <= cfg.rc_prob <= 1:
-        raise InputError(f"--rc-prob {cfg.rc_prob}: must be in [0, 1]")
+    stride = cfg.stride if cfg.stride is not None else cfg.window
     if cfg.rc_prob > 0 and meta["alphabet"] != DNA:
         raise InputError("--rc-prob needs DNA; this dataset is " + meta["alphabet"], cfg.dataset)
     opts = ChunkOptions(window=cfg.window, stride=stride, samples_per_seq=cfg.samples_per_seq,
@@ -65,7 +62,7 @@ def run(cfg: Config) -> None:
             "provenance": meta.get("provenance", []) + [provenance("chunk", cfg)]}
     schema = CHUNK_SCHEMA.with_metadata({META_KEY: json.dumps(meta).encode()})
     n = 0
-    with atomic_outputs([cfg.dataset], [cfg.out]) as outs:
+    with atomic_outputs([cfg.dataset], [cfg.out], step="chunk") as outs:
         with pq.ParquetWriter(outs.file(cfg.out), schema) as writer:
             for batch in chunk_batches(str(cfg.dataset), opts):
                 writer.write_table(batch.replace_schema_metadata(schema.metadata))

@@ -29,6 +29,13 @@ def scoring_threads() -> Any:
                          "PyTorch's own, one per core)", None)
 
 
+def trust_remote_code() -> Any:
+    """The --trust-remote-code field of the steps that load a model directory."""
+    return config.option("let the model directory run the code it carries (a Hugging Face "
+                         "auto_map and its Python files), and only if it is the code recorded "
+                         "when the model was trained; off unless given", False)
+
+
 def label_threshold() -> Any:
     """The --threshold field of the steps that call labels (evaluate, predict)."""
     return config.option("multilabel: probability at or above which a label is called",

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from seqclass import config
 from seqclass.config import option
 from seqclass.data.labels import split_label
 from seqclass.data.targets import encode_targets, rows
@@ -27,8 +28,8 @@ from seqclass.io.atomic import atomic_outputs
 from seqclass.io.tables import read_parquet, write_json
 from seqclass.models import store
 from seqclass.models.inference import AGGREGATES, parent_logits, score
-from seqclass.spec import to_probabilities
-from seqclass.steps.common import label_threshold, scoring_threads, threads
+from seqclass.spec import ModelSpec, to_probabilities
+from seqclass.steps.common import label_threshold, scoring_threads, threads, trust_remote_code
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,15 @@ class Config:
         "false-positive rate (its sequences called as another class) and the other classes' "
         "recall at each --min-prob of predict, abstentions counting as this class", None)
     threads: int | None = scoring_threads()
+    trust_remote_code: bool = trust_remote_code()
+
+    def __post_init__(self) -> None:
+        threads(self.threads)
+        config.within(self, "threshold", 0, 1)
 
 
 def run(cfg: Config) -> None:
-    model = store.load(cfg.model, threads(cfg.threads))
+    model = store.load(cfg.model, threads(cfg.threads), cfg.trust_remote_code)
     spec = model.spec
     if cfg.negative_class is not None:
         spec.class_index(cfg.negative_class, "--negative-class", cfg.model)
@@ -61,15 +67,8 @@ def run(cfg: Config) -> None:
     if meta["alphabet"] != spec.alphabet:
         raise InputError(f"model {cfg.model} was trained on {spec.alphabet}, this dataset is "
                          f"{meta['alphabet']}", cfg.dataset)
-    if cfg.split != "all":
-        table = rows(table, cfg.split) if "split" in table.column_names else table
-    if table.num_rows == 0:
-        raise InputError(f"no rows with split == {cfg.split!r}", cfg.dataset)
-    for rid, lab in zip(table.column("id").to_pylist(), table.column("label").to_pylist()):
-        unknown = [c for c in split_label(lab) if c not in spec.labels]
-        if unknown:
-            raise InputError(f"label {unknown[0]!r} is not a class of model {cfg.model} "
-                             f"({', '.join(spec.labels)})", cfg.dataset, rid)
+    table = _rows(table, cfg)
+    _check_labels(table, spec, cfg)
 
     ids, labels, logits = _score(model, table, cfg)
     probs = to_probabilities(logits, spec.task)
@@ -85,7 +84,7 @@ def run(cfg: Config) -> None:
 
     preds = prediction_frame(ids, probs, spec.labels, spec.task, cfg.threshold)
     preds.insert(1, "true_label", labels)
-    with atomic_outputs([cfg.model, cfg.dataset], [cfg.out]) as outs:
+    with atomic_outputs([cfg.model, cfg.dataset], [cfg.out], step="evaluate") as outs:
         d = outs.directory(cfg.out)
         write_json(d / "metrics.json", result)
         preds.to_csv(d / "predictions.tsv", sep="\t", index=False, float_format="%.6g")
@@ -104,6 +103,32 @@ def run(cfg: Config) -> None:
         plots.curves(onehot, probs, spec.labels, d / "roc.png", d / "pr.png", only)
     log.info("%s %s: n=%d accuracy=%.3f mcc=%.3f f1_macro=%.3f → %s", cfg.split, cfg.level,
              len(ids), result["accuracy"], result["mcc"] or 0.0, result["f1_macro"], cfg.out)
+
+
+def _rows(table: pa.Table, cfg: Config) -> pa.Table:
+    """The rows of --split; a table without a split column only with --split all, which the
+    metrics then state (scoring training rows as if held out would flatter the model)."""
+    if cfg.split != "all":
+        if "split" not in table.column_names:
+            raise InputError(f"has no split column, so no {cfg.split} rows: split it with `seqclass "
+                             "split`, or give --split all to score every row", cfg.dataset)
+        table = rows(table, cfg.split)
+    if table.num_rows == 0:
+        raise InputError(f"no rows with split == {cfg.split!r}", cfg.dataset)
+    return table
+
+
+def _check_labels(table: pa.Table, spec: ModelSpec, cfg: Config) -> None:
+    """Every row's labels are classes of the model, one per row under a multi-class model."""
+    for rid, lab in zip(table.column("id").to_pylist(), table.column("label").to_pylist()):
+        parts = split_label(lab)
+        unknown = [c for c in parts if c not in spec.labels]
+        if unknown:
+            raise InputError(f"label {unknown[0]!r} is not a class of model {cfg.model} "
+                             f"({', '.join(spec.labels)})", cfg.dataset, rid)
+        if spec.task == "multiclass" and len(parts) > 1:
+            raise InputError(f"label {lab!r} names {len(parts)} classes, but model {cfg.model} is "
+                             "multi-class (one class per sequence)", cfg.dataset, rid)
 
 
 def _score(model, table: pa.Table, cfg: Config) -> tuple[list[str], list[str], np.ndarray]:

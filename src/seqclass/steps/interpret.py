@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from seqclass import config
 from seqclass.config import option
 from seqclass.data.inputs import records
 from seqclass.errors import InputError
@@ -37,6 +38,7 @@ from seqclass.models import store
 from seqclass.models.base import Classifier
 from seqclass.models.inference import AGGREGATES
 from seqclass.sequence import alphabets
+from seqclass.steps.common import trust_remote_code
 
 log = logging.getLogger(__name__)
 
@@ -77,19 +79,17 @@ class Config:
     tracks: list[Path] = option("tracks TSVs from `seqclass predict --tracks`: plot each class's "
                                 "probability along the contigs", [], nargs="+")
     max_contigs: int = option("tracks: plot the longest N contigs, one panel each", 12)
+    trust_remote_code: bool = trust_remote_code()
 
-
-def _check(cfg: Config) -> None:
-    if not cfg.input and not cfg.tracks:
-        raise InputError("nothing to explain: give --input (with --model) or --tracks")
-    if cfg.input and cfg.model is None:
-        raise InputError("--input needs --model")
-    if cfg.ids and not cfg.input:
-        raise InputError("--ids needs --input")
-    for name in ("max_sequences", "max_length", "occlusion_width", "batch_size", "max_contigs",
-                 "window", "stride"):
-        if getattr(cfg, name) is not None and getattr(cfg, name) < 1:
-            raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(cfg, name)}")
+    def __post_init__(self) -> None:
+        if not self.input and not self.tracks:
+            raise config.OptionError("nothing to explain: give --input (with --model) or --tracks")
+        if self.input and self.model is None:
+            raise config.OptionError("--input needs --model")
+        if self.ids and not self.input:
+            raise config.OptionError("--ids needs --input")
+        config.at_least(self, ("max_sequences", "max_length", "occlusion_width", "batch_size",
+                               "max_contigs", "window", "stride"))
 
 
 def _where(paths: list[Path]) -> str:
@@ -136,7 +136,10 @@ def select(cfg: Config, alphabet: str) -> list[tuple[Path, str, str]]:
                              _where(cfg.input))
     # the reader checks the alphabet only on a sample it may not have finished: DNA is valid
     # protein text, so a DNA file would otherwise be explained by a protein model
-    seen = alphabets.detect([seq for _, _, seq in chosen])
+    try:
+        seen = alphabets.detect([seq for _, _, seq in chosen])
+    except alphabets.MixedAlphabets as err:
+        raise InputError(f"input {err}", chosen[err.first_protein][0]) from None
     if seen != alphabet:
         raise InputError(f"input looks like {seen} but the model was trained on {alphabet}",
                          chosen[0][0])
@@ -172,15 +175,15 @@ def _frames(attr: attribution.Attribution, labels: list[str], plot: str,
 
 
 def run(cfg: Config) -> None:
-    _check(cfg)
-    model = store.load(cfg.model) if cfg.input and cfg.model is not None else None  # _check: both
+    model = (store.load(cfg.model, trust_remote_code=cfg.trust_remote_code)
+             if cfg.input and cfg.model is not None else None)  # _check: both
     target = None
     if model is not None and cfg.model is not None and cfg.target is not None:
         target = model.spec.class_index(cfg.target, "--target", cfg.model)
     track_classes, all_tracks = tracks.read_tracks(cfg.tracks) if cfg.tracks else ([], [])
     chosen = select(cfg, model.spec.alphabet) if model is not None else []
     given = [*cfg.input, *cfg.tracks] + ([cfg.model] if cfg.model is not None else [])
-    with atomic_outputs(given, [cfg.out]) as outs:
+    with atomic_outputs(given, [cfg.out], step="interpret") as outs:
         out = outs.directory(cfg.out)
         if model is not None:
             _explain(model, chosen, target, cfg, out)

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from seqclass import config
 from seqclass.config import option
 from seqclass.data.inputs import records
 from seqclass.errors import InputError
@@ -44,7 +45,13 @@ from seqclass.models import ood, store
 from seqclass.models.base import Classifier
 from seqclass.models.inference import AGGREGATES, score
 from seqclass.spec import to_probabilities
-from seqclass.steps.common import add_arguments_with_bam, label_threshold, scoring_threads, threads
+from seqclass.steps.common import (
+    add_arguments_with_bam,
+    label_threshold,
+    scoring_threads,
+    threads,
+    trust_remote_code,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +84,13 @@ class Config(alignments.ConsensusOptions):
         "with --short-model: sequences shorter than this go to the short-read model (default: "
         "the main model's window)", None)
     threads: int | None = scoring_threads()
+    trust_remote_code: bool = trust_remote_code()
+
+    def __post_init__(self) -> None:
+        config.at_least(self, ("window", "stride", "short_below"))
+        threads(self.threads)
+        config.within(self, "threshold", 0, 1)
+        config.within(self, "min_prob", 0, 1)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -143,7 +157,7 @@ def routes(cfg: Config, model: Classifier) -> list[Route]:
         if cfg.short_below is not None:
             raise InputError("--short-below needs --short-model")
         return [main]
-    short = store.load(cfg.short_model, threads(cfg.threads))
+    short = store.load(cfg.short_model, threads(cfg.threads), cfg.trust_remote_code)
     for what in ("labels", "task", "alphabet"):
         if getattr(short.spec, what) != getattr(model.spec, what):
             raise InputError(f"--short-model has other {what} than --model ({getattr(short.spec, what)} "
@@ -157,10 +171,8 @@ def routes(cfg: Config, model: Classifier) -> list[Route]:
 
 
 def run(cfg: Config) -> None:
-    model = store.load(cfg.model, threads(cfg.threads))
+    model = store.load(cfg.model, threads(cfg.threads), cfg.trust_remote_code)
     spec = model.spec
-    if cfg.min_prob is not None and not 0.0 <= cfg.min_prob <= 1.0:
-        raise InputError(f"--min-prob must be between 0 and 1, got {cfg.min_prob}")
     if cfg.negative_class is not None:
         spec.class_index(cfg.negative_class, "--negative-class", cfg.model)
     if bool(cfg.input) == bool(cfg.bam):
@@ -186,7 +198,7 @@ def run(cfg: Config) -> None:
         raise InputError("--out must end in .tsv or .parquet", cfg.out)
     n = 0
     outputs = [cfg.out] + ([cfg.tracks] if cfg.tracks else [])
-    with atomic_outputs([cfg.model, *inputs], outputs) as outs:
+    with atomic_outputs([cfg.model, *inputs], outputs, step="predict") as outs:
         preds = _TableSink(outs.file(cfg.out), parquet)
         tracks = _TableSink(outs.file(cfg.tracks), False) if cfg.tracks else None
         bar = tqdm(unit=" seq", disable=not sys.stderr.isatty(), desc="predict")

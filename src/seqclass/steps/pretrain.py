@@ -75,6 +75,16 @@ class Config(LanguageModelTraining):
     resume: bool = option("continue an interrupted run of the same --out from its last "
                           "checkpoint (or a finished LM_DIR, e.g. with a larger --max-steps)", False)
 
+    def __post_init__(self) -> None:
+        config.at_least(self, ("k", "kmer_stride", "embed_dim", "hidden", "layers", "bptt",
+                               "batch_size", "max_steps", "eval_every", "eval_windows",
+                               "keep_checkpoints"))
+        for name in ("embed_dropout", "weight_dropout", "hidden_dropout", "output_dropout",
+                     "warmup_ratio"):
+            config.within(self, name, 0, 1, high_open=True)
+        config.within(self, "valid_fraction", 0, 1, low_open=True, high_open=True)
+        config.at_least(self, ("checkpoint_every",), 0)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The step's own flags, then the training loop's in a group of their own."""
@@ -82,22 +92,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     config.add_arguments(parser, Config, set(training))
     config.add_arguments(parser.add_argument_group(f"{LanguageModelTraining.options_title} options"),
                          LanguageModelTraining)
-
-
-def _check(cfg: Config) -> None:
-    for name in ("k", "kmer_stride", "embed_dim", "hidden", "layers", "bptt", "batch_size",
-                 "max_steps", "eval_every", "eval_windows", "keep_checkpoints"):
-        if getattr(cfg, name) < 1:
-            raise InputError(f"{config.flag(Config, name)} must be at least 1")
-    for name in ("embed_dropout", "weight_dropout", "hidden_dropout", "output_dropout"):
-        if not 0 <= getattr(cfg, name) < 1:
-            raise InputError(f"{config.flag(Config, name)} must be in [0, 1)")
-    if not 0 < cfg.valid_fraction < 1:
-        raise InputError("--valid-fraction must be in (0, 1)")
-    if not 0 <= cfg.warmup_ratio < 1:
-        raise InputError("--warmup-ratio must be in [0, 1)")
-    if cfg.checkpoint_every < 0:
-        raise InputError("--checkpoint-every must be 0 or more")
 
 
 def read_tokens(cfg: Config) -> tuple[np.ndarray, str, dict]:
@@ -134,7 +128,6 @@ def read_tokens(cfg: Config) -> tuple[np.ndarray, str, dict]:
 
 
 def run(cfg: Config) -> None:
-    _check(cfg)
     if cfg.alphabet != "auto":
         try:
             encoding.check_token_k(cfg.alphabet, cfg.k)
@@ -149,9 +142,10 @@ def run(cfg: Config) -> None:
     train_tokens, valid_tokens = stream[:-n_valid], stream[-n_valid:]
 
     from seqclass.environment import library_versions
+    from seqclass.models import store
     from seqclass.models.families.awd_lstm import LM_CONFIG, LM_FORMAT_VERSION, LM_KIND, LM_WEIGHTS
 
-    with atomic_outputs(cfg.input, [cfg.out]) as outs:
+    with atomic_outputs(cfg.input, [cfg.out], step="pretrain") as outs:
         copied = False  # a killed or failed run keeps .LM_DIR.partial when it holds a checkpoint
         directory = outs.work_directory(
             cfg.out, keep_on_error=lambda d: not copied and checkpoint.latest(d) is not None)
@@ -163,11 +157,10 @@ def run(cfg: Config) -> None:
         except ValueError as err:  # e.g. --device cuda without CUDA
             raise InputError(str(err)) from None
         copied = False  # trained on: keep its checkpoints should a later line fail
-        from safetensors.torch import save_file
-
-        weights = {k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()
+        weights = {k: v.detach().float().cpu().contiguous().numpy()
+                   for k, v in net.state_dict().items()
                    if k != "decoder.weight"}  # tied to encoder.embed.weight
-        save_file(weights, str(directory / LM_WEIGHTS), metadata={"kind": LM_KIND})
+        store.save_weights(weights, directory / LM_WEIGHTS, {"kind": LM_KIND})
         config = {"format_version": LM_FORMAT_VERSION, "kind": LM_KIND, "architecture": "awd-lstm",
                   "alphabet": alphabet, "k": cfg.k, "stride": cfg.kmer_stride,
                   "vocab_size": encoding.vocab_size(alphabet, cfg.k), "embed_dim": cfg.embed_dim,

@@ -8,10 +8,15 @@ interpretation directories two: a saliency line graph, and their PNGs in one HTM
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from seqclass import reporting
 from seqclass.config import option
@@ -36,13 +41,33 @@ class Config:
     interpretation: list[Path] = option("interpretation directories from interpret", [], nargs="+")
 
 
+# what a malformed input raises while a section reads it (JSON, TSV, YAML of the wrong shape)
+MALFORMED = (KeyError, ValueError, TypeError, IndexError, AttributeError, csv.Error, yaml.YAMLError)
+
+
 def _json(path: Path) -> dict:
     try:
-        return json.loads(path.read_text())
+        doc = json.loads(path.read_text())
     except FileNotFoundError:
         raise InputError("file not found", path) from None
-    except json.JSONDecodeError as err:
+    except IsADirectoryError:
+        raise InputError("a directory, not a JSON file", path) from None
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
         raise InputError(f"not JSON ({err})", path) from None
+    if not isinstance(doc, dict):
+        raise InputError(f"not a JSON object but a {type(doc).__name__}", path)
+    return doc
+
+
+@contextlib.contextmanager
+def _reading(what: str, paths: list[Path] | Path) -> Iterator[None]:
+    """Turn a malformed input of a section into an InputError naming the file(s)."""
+    try:
+        yield
+    except MALFORMED as err:
+        where = ", ".join(map(str, paths)) if isinstance(paths, list) else str(paths)
+        first = next(iter(str(err).splitlines()), "")
+        raise InputError(f"not a valid {what} ({type(err).__name__}: {first})", where) from None
 
 
 def _model_name(log_path: Path) -> str:
@@ -55,30 +80,41 @@ def run(cfg: Config) -> None:
     inputs += cfg.interpretation
     if not inputs:
         raise InputError("nothing to report: give at least one input")
-    with atomic_outputs(inputs, [cfg.out]) as outs:
+    with atomic_outputs(inputs, [cfg.out], step="report") as outs:
         d = outs.directory(cfg.out)
         if cfg.dataset_summary:
-            reporting.dataset_section(_json(cfg.dataset_summary), d / "seqclass_dataset_mqc.tsv")
+            with _reading("build summary", cfg.dataset_summary):
+                reporting.dataset_section(_json(cfg.dataset_summary), d / "seqclass_dataset_mqc.tsv")
         if cfg.split_summary:
-            reporting.split_section(_json(cfg.split_summary), d / "seqclass_split_mqc.tsv")
+            with _reading("split summary", cfg.split_summary):
+                reporting.split_section(_json(cfg.split_summary), d / "seqclass_split_mqc.tsv")
         if cfg.leakage:
-            reporting.leakage_section(cfg.leakage, d / "seqclass_leakage_mqc.json")
+            with _reading("leakage report", cfg.leakage):
+                reporting.leakage_section(cfg.leakage, d / "seqclass_leakage_mqc.json")
         evaluations = []
         for ev in cfg.evaluation:
-            metrics = _json(ev / "metrics.json")
-            name = f"{ev.name} ({metrics.get('split', '?')})"
-            evaluations.append((name, metrics))
-            reporting.confusion_section(name, metrics, d / f"seqclass_confusion_{ev.name}_mqc.json")
+            with _reading("evaluation", ev / "metrics.json"):
+                metrics = _json(ev / "metrics.json")
+                name = f"{ev.name} ({metrics.get('split', '?')})"
+                evaluations.append((name, metrics))
+                reporting.confusion_section(name, metrics,
+                                            d / f"seqclass_confusion_{ev.name}_mqc.json")
         if evaluations:
-            reporting.metrics_section(evaluations, d / "seqclass_metrics_mqc.tsv")
+            with _reading("evaluation", [ev / "metrics.json" for ev in cfg.evaluation]):
+                reporting.metrics_section(evaluations, d / "seqclass_metrics_mqc.tsv")
         if cfg.training_log:
-            reporting.training_section([(_model_name(log), log) for log in cfg.training_log],
-                                    d / "seqclass_training_mqc.json")
+            with _reading("training log", cfg.training_log):
+                reporting.training_section([(_model_name(log), log) for log in cfg.training_log],
+                                           d / "seqclass_training_mqc.json")
         if cfg.predictions:
-            reporting.predictions_section(cfg.predictions, d / "seqclass_predictions_mqc.tsv")
+            with _reading("prediction table", cfg.predictions):
+                reporting.predictions_section(cfg.predictions, d / "seqclass_predictions_mqc.tsv")
         if cfg.interpretation:
-            reporting.interpretation_section(cfg.interpretation, d / "seqclass_interpretation_mqc.json",
-                                          d / "seqclass_interpretation_plots_mqc.html")
+            with _reading("interpretation directory", cfg.interpretation):
+                reporting.interpretation_section(cfg.interpretation,
+                                                 d / "seqclass_interpretation_mqc.json",
+                                                 d / "seqclass_interpretation_plots_mqc.html")
         if cfg.versions:
-            reporting.versions_section(cfg.versions, d / "seqclass_mqc_versions.yml")
+            with _reading("versions file", cfg.versions):
+                reporting.versions_section(cfg.versions, d / "seqclass_mqc_versions.yml")
     log.info("MultiQC custom content → %s", cfg.out)

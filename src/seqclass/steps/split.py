@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from seqclass import config
 from seqclass.config import option
 from seqclass.data.cluster import CLUSTERERS, best_hits, cluster, resolve_clusterer
 from seqclass.data.labels import LABEL_SEP, split_label
@@ -56,6 +57,19 @@ class Config:
         "merge the classes below --min-class-clusters into this class (an existing one or a new "
         "name) instead of dropping them", None, metavar="LABEL")
 
+    def __post_init__(self) -> None:
+        try:
+            parse_fractions(self.fractions)
+        except ValueError as err:
+            raise config.OptionError(str(err)) from None
+        config.within(self, "identity", 0, 1, low_open=True)
+        config.within(self, "coverage", 0, 1)
+        config.at_least(self, ("threads", "min_class_clusters"))
+        into = self.merge_small_classes
+        if into is not None and (not into.strip() or into != into.strip() or LABEL_SEP in into):
+            raise config.OptionError(f"--merge-small-classes {into!r}: must be a non-empty class "
+                                     f"name without surrounding spaces or {LABEL_SEP!r}")
+
 # what a group is, per strategy: (one, many)
 GROUP_NOUN = {"homology": ("cluster", "clusters"), "column": ("group", "groups"),
               "random": ("sequence", "sequences")}
@@ -75,7 +89,7 @@ class _Leakage:
 
 
 def run(cfg: Config) -> None:
-    fractions = _check_options(cfg)
+    fractions = parse_fractions(cfg.fractions)  # checked in Config
     table, meta = read_parquet(cfg.dataset, ["id", "sequence", "label"])
     seqs = table.column("sequence").to_pylist()
     labels = table.column("label").to_pylist()
@@ -107,23 +121,6 @@ def run(cfg: Config) -> None:
     log.info("%s split (%s): %s; test share above %.2f identity to train: %.3f", cfg.strategy,
              method or "-", ", ".join(f"{s}={int((split == s).sum())}" for s in SPLITS),
              cfg.identity, summary["leakage"]["test"]["share_above_threshold"] or 0.0)
-
-
-def _check_options(cfg: Config) -> tuple[float, float, float]:
-    """The train, valid and test fractions, once every option is known to be usable."""
-    try:
-        fractions = parse_fractions(cfg.fractions)
-    except ValueError as err:
-        raise InputError(str(err)) from None
-    if not 0 < cfg.identity <= 1:
-        raise InputError(f"--identity {cfg.identity}: must be in (0, 1]")
-    if cfg.min_class_clusters < 1:
-        raise InputError(f"--min-class-clusters {cfg.min_class_clusters}: must be at least 1")
-    into = cfg.merge_small_classes
-    if into is not None and (not into.strip() or into != into.strip() or LABEL_SEP in into):
-        raise InputError(f"--merge-small-classes {into!r}: must be a non-empty class name "
-                         f"without surrounding spaces or {LABEL_SEP!r}")
-    return fractions
 
 
 def _groups(cfg: Config, table: pa.Table, seqs: list[str],
@@ -216,7 +213,7 @@ def _leakage_report(ids: list[str], labels: list[str], split: np.ndarray, leak: 
 def _write(cfg: Config, out: pa.Table, meta: dict, report: pa.Table, summary: dict[str, Any]) -> None:
     leak_path = sidecar(cfg.out, ".leakage.tsv")
     summary_path = sidecar(cfg.out, ".summary.json")
-    with atomic_outputs([cfg.dataset], [cfg.out, leak_path, summary_path]) as outs:
+    with atomic_outputs([cfg.dataset], [cfg.out, leak_path, summary_path], step="split") as outs:
         write_parquet(out, outs.file(cfg.out), meta)
         report.to_pandas().to_csv(outs.file(leak_path), sep="\t", index=False, na_rep="NA")
         write_json(outs.file(summary_path), summary)

@@ -55,6 +55,9 @@ class Config:
                                  "ood.json as the threshold above which predict flags a "
                                  "sequence out-of-distribution", 0.95)
 
+    def __post_init__(self) -> None:
+        config.within(self, "ood_quantile", 0, 1, low_open=True, high_open=True)
+
 
 def defaults_help() -> dict[str, str]:
     """--help's default of each family option: one value, or the most common one and the
@@ -104,8 +107,6 @@ def make_config(args: argparse.Namespace) -> tuple[Config, Any]:
 def run(cfg_params: tuple[Config, Any]) -> None:
     """Train `cfg.family` with its Params (the second item) on `cfg.dataset`."""
     cfg, params = cfg_params
-    if not 0.0 < cfg.ood_quantile < 1.0:
-        raise InputError(f"--ood-quantile must be between 0 and 1, got {cfg.ood_quantile}")
     table, meta = read_parquet(cfg.dataset, ["id", "sequence", "label"])
     train_rows = rows(table, "train")
     if train_rows.num_rows == 0:
@@ -125,7 +126,9 @@ def run(cfg_params: tuple[Config, Any]) -> None:
         if cls.iterative:
             _fit(cfg, spec, table, train_rows, TrainContext(work_path(cfg.out), cfg.resume))
         return
-    with atomic_outputs([cfg.dataset], [cfg.out]) as outs:
+    pretrained = getattr(params, "pretrained", None)  # a directory, or a hub name
+    given = [cfg.dataset] + ([Path(pretrained)] if pretrained and Path(pretrained).exists() else [])
+    with atomic_outputs(given, [cfg.out], step="train") as outs:
         copied = False
         if cls.iterative:
             directory = outs.work_directory(

@@ -48,5 +48,5 @@ def torch_versions(devices: Path = Path("/dev")) -> dict[str, str]:
 
 def run(cfg: Config) -> None:
     versions = {**library_versions(), **torch_versions()}
-    with atomic_outputs([], [cfg.out]) as outs:
+    with atomic_outputs([], [cfg.out], step="versions") as outs:
         outs.file(cfg.out).write_text(yaml.safe_dump({cfg.process: versions}, sort_keys=False))

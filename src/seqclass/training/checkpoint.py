@@ -101,11 +101,25 @@ def save(model_dir: Path, step: int, tensors: dict[str, dict[str, torch.Tensor]]
 
 
 def load(path: Path) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, Any]]:
+    """The tensors and state of the checkpoint `path`; a damaged file is an InputError naming it."""
     from safetensors.torch import load_file
 
-    state = json.loads((path / STATE).read_text())
-    tensors = {p.name.removesuffix(".safetensors"): load_file(str(p))
-               for p in sorted(path.glob("*.safetensors"))}
+    from seqclass.errors import InputError
+
+    advice = f"delete {path} to resume from an older checkpoint, or train without --resume"
+    try:
+        state = json.loads((path / STATE).read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise InputError(f"not a readable checkpoint state ({err}); {advice}", path / STATE) from None
+    if not isinstance(state, dict):
+        raise InputError(f"not a checkpoint state (a JSON object); {advice}", path / STATE)
+    tensors = {}
+    for p in sorted(path.glob("*.safetensors")):
+        try:
+            tensors[p.name.removesuffix(".safetensors")] = load_file(str(p))
+        except Exception as err:  # safetensors' own error type: truncated, not safetensors
+            first = next(iter(str(err).splitlines()), type(err).__name__)
+            raise InputError(f"not a readable safetensors file ({first}); {advice}", p) from None
     return tensors, state
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seqclass.models.base import Classifier, register
+from seqclass.models.base import Classifier, check_shapes, register
 from seqclass.models.linear import fit_logreg
 from seqclass.sequence.alphabets import DNA, gc_fraction
 from seqclass.spec import ModelSpec, TrainContext, TrainData
@@ -42,8 +42,7 @@ class GcLogReg(Classifier):
     @classmethod
     def fit(cls, spec: ModelSpec, train: TrainData, valid: TrainData | None, seed: int,
             context: TrainContext | None = None) -> GcLogReg:
-        if spec.alphabet != DNA:
-            raise ValueError("gc-logreg needs DNA sequences")
+        cls.check_params(spec)
         raw = _raw(train.sequences)
         mean, scale = raw.mean(axis=0), raw.std(axis=0) + 1e-9
         x = (raw - mean) / scale
@@ -58,5 +57,12 @@ class GcLogReg(Classifier):
         return {"mean": self.mean, "scale": self.scale, "coef": self.coef, "intercept": self.intercept}
 
     @classmethod
+    def check_params(cls, spec: ModelSpec) -> None:
+        if spec.alphabet != DNA:
+            raise ValueError("gc-logreg needs DNA sequences")
+
+    @classmethod
     def from_tensors(cls, spec: ModelSpec, tensors: dict[str, np.ndarray]) -> GcLogReg:
+        c = len(spec.labels)
+        check_shapes(tensors, {"mean": (2,), "scale": (2,), "coef": (c, 2), "intercept": (c,)})
         return cls(spec, tensors["mean"], tensors["scale"], tensors["coef"], tensors["intercept"])

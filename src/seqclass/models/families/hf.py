@@ -261,7 +261,7 @@ class HfClassifier(DeepClassifier):
             context: TrainContext | None = None) -> HfClassifier:
         from seqclass.training.loop import train_network
 
-        cls._check_all(spec)
+        cls.check_params(spec)
         source = check_source(spec)
         codec = load_codec(source, spec, local=False)
         spec = replace(spec, params=replace(spec.params, hf_input=codec.mode))  # config.json records it

@@ -13,9 +13,9 @@ import numpy as np
 from scipy import sparse
 
 from seqclass import config
-from seqclass.models.base import Classifier, register
+from seqclass.models.base import Classifier, check_shapes, register, require_at_least_one
 from seqclass.models.linear import fit_logreg
-from seqclass.sequence.kmers import check_k, count_matrix
+from seqclass.sequence.kmers import check_k, count_matrix, n_features
 from seqclass.spec import ModelSpec, TrainContext, TrainData
 
 
@@ -58,8 +58,8 @@ class KmerLogReg(Classifier):
     @classmethod
     def fit(cls, spec: ModelSpec, train: TrainData, valid: TrainData | None, seed: int,
             context: TrainContext | None = None) -> KmerLogReg:
+        cls.check_params(spec)
         p = spec.params
-        check_k(p.k, spec.alphabet, config.flag(KmerLogRegParams, "k"))
         counts = count_matrix(train.sequences, p.k, spec.alphabet, p.kmer_stride, p.canonical)
         df = np.asarray((counts > 0).sum(axis=0)).ravel()
         idf = (np.log((1 + counts.shape[0]) / (1 + df)) + 1).astype(np.float32)
@@ -74,5 +74,12 @@ class KmerLogReg(Classifier):
         return {"idf": self.idf, "coef": self.coef, "intercept": self.intercept}
 
     @classmethod
+    def check_params(cls, spec: ModelSpec) -> None:
+        check_k(spec.params.k, spec.alphabet, config.flag(KmerLogRegParams, "k"))
+        require_at_least_one(spec.params, ("kmer_stride",))
+
+    @classmethod
     def from_tensors(cls, spec: ModelSpec, tensors: dict[str, np.ndarray]) -> KmerLogReg:
+        c, f = len(spec.labels), n_features(spec.params.k, spec.alphabet)
+        check_shapes(tensors, {"idf": (f,), "coef": (c, f), "intercept": (c,)})
         return cls(spec, tensors["idf"], tensors["coef"], tensors["intercept"])

@@ -194,8 +194,8 @@ class Similarity(Classifier):
     def database(self) -> Reference:
         return Reference(self.reference, self.spec)
 
-    @staticmethod
-    def _check(spec: ModelSpec) -> None:
+    @classmethod
+    def check_params(cls, spec: ModelSpec) -> None:
         p = spec.params
         needs = PROGRAMS[program(spec)][1]
         if spec.alphabet != needs:
@@ -223,7 +223,7 @@ class Similarity(Classifier):
     @classmethod
     def unfitted(cls, spec: ModelSpec, train: TrainData) -> Similarity:
         """The model with its reference (and k-mer idf) but no head yet."""
-        cls._check(spec)
+        cls.check_params(spec)
         idf = None
         if spec.params.kmer_k:
             counts = count_matrix(train.sequences, spec.params.kmer_k, spec.alphabet)
@@ -276,7 +276,7 @@ class Similarity(Classifier):
 
     @classmethod
     def from_tensors(cls, spec: ModelSpec, tensors: dict[str, np.ndarray]) -> Similarity:
-        cls._check(spec)
+        cls.check_params(spec)
         try:
             raw = tensors["reference_residues"].tobytes().decode("ascii")
             offsets = tensors["reference_offsets"]

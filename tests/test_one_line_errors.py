@@ -1,0 +1,291 @@
+"""Every expected failure is one line on stderr (`seqclass STEP: error: ...`) naming the file,
+record or flag, with exit status 1 (2: a command line argparse cannot parse; 130: Ctrl-C; 143:
+SIGTERM), and nothing written; --debug re-raises. Option values are refused when the step's
+Config is made, before any file is read (issue 14)."""
+
+from __future__ import annotations
+
+import errno
+import importlib.util
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import ONE_THREAD_ENV, REPO, listing, ok, random_dna, run, write_fasta
+
+from seqclass.errors import InputError
+
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
+needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed")
+
+
+def one_line(capsys, args, status: int, mentions, watch=()) -> str:
+    """Run `seqclass ARGS` in-process; it must exit with `status` and one error line, the last
+    line of stderr, holding every text of `mentions`, leaving the directories `watch` as they
+    were. Returns that line."""
+    before = {Path(d): listing(d) for d in watch}
+    step = next(str(a) for a in args if not str(a).startswith("-"))
+    capsys.readouterr()
+    try:
+        rc = run(*args)
+    except SystemExit as exit_:  # argparse
+        rc = exit_.code
+    err = capsys.readouterr().err
+    assert rc == status, f"exit status {rc}; stderr: {err}"
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    errors = [line for line in lines if ": error: " in line]
+    assert len(errors) == 1 and lines[-1] == errors[0], f"expected one error line: {err!r}"
+    line = errors[0]
+    assert line.startswith(f"seqclass {step}: error: "), line
+    for text in mentions:
+        assert str(text) in line, f"{text!r} not in {line!r}"
+    for d, seen in before.items():
+        assert listing(d) == seen, f"files left behind in {d}: {listing(d) - seen}"
+    return line
+
+
+# ---------------------------------------------------------------- outputs that cannot be written
+
+def test_output_under_sys_is_one_line(capsys, tmp_path, pipeline):
+    out = Path("/sys/kernel/seqclass_out")
+    one_line(capsys, ["chunk", "--dataset", pipeline.split, "--window", "60",
+                      "--out", out / "c.parquet"], 1, [out], [tmp_path])
+    assert not out.exists()
+
+
+def test_output_below_a_file_is_one_line(capsys, tmp_path, pipeline):
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("a file where a directory is expected\n")
+    one_line(capsys, ["predict", "--model", pipeline.model, "--input", pipeline.fastas["pos"],
+                      "--out", blocker / "p.tsv"], 1, [blocker], [tmp_path])
+
+
+def test_disk_full_is_one_line(capsys, tmp_path, monkeypatch):
+    from seqclass.steps import versions
+
+    def full(cfg):
+        raise OSError(errno.ENOSPC, "No space left on device", str(cfg.out))
+
+    monkeypatch.setattr(versions, "run", full)
+    one_line(capsys, ["versions", "--process", "P", "--out", tmp_path / "v.yml"], 1,
+             [f"{tmp_path / 'v.yml'}: No space left on device"])
+
+
+def test_train_out_dot_is_one_line(capsys, tmp_path, pipeline, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    one_line(capsys, ["train", "--dataset", pipeline.split, "--family", "gc-logreg", "--out", "."],
+             1, [".: exists and was not written by seqclass"], [tmp_path])
+
+
+def test_train_out_holding_the_input_is_one_line(capsys, tmp_path, pipeline):
+    data = tmp_path / "data"
+    data.mkdir()
+    dataset = data / "split.parquet"
+    dataset.write_bytes(pipeline.split.read_bytes())
+    one_line(capsys, ["train", "--dataset", dataset, "--family", "gc-logreg", "--out", data],
+             1, [f"{data}: output would hold the input {dataset}"], [tmp_path])
+
+
+# ---------------------------------------------------------------- options checked at parse time
+
+@pytest.mark.parametrize("flags, mention", [
+    (["--window", "-10"], "--window -10"),
+    (["--window", "0"], "--window 0"),
+    (["--stride", "-5"], "--stride -5"),
+    (["--min-prob", "1.5"], "--min-prob 1.5"),
+    (["--threshold", "-0.1"], "--threshold -0.1"),
+    (["--short-below", "0"], "--short-below 0"),
+])
+def test_predict_options_refused_before_reading(capsys, tmp_path, pipeline, flags, mention):
+    missing = tmp_path / "never_read.fa"  # an option is refused before any input is opened
+    one_line(capsys, ["predict", "--model", tmp_path / "no_model", "--input", missing,
+                      "--out", tmp_path / "p.tsv", *flags], 1, [mention], [tmp_path])
+
+
+@pytest.mark.parametrize("step, flags, mention", [
+    ("chunk", ["--window", "10", "--stride", "0"], "--stride 0"),
+    ("chunk", ["--window", "10", "--rc-prob", "2"], "--rc-prob 2"),
+    ("train", ["--ood-quantile", "1"], "--ood-quantile 1"),
+    ("split", ["--identity", "0"], "--identity 0"),
+    ("split", ["--threads", "0"], "--threads 0"),
+    ("build", ["--max-ambiguous", "1.5"], "--max-ambiguous 1.5"),
+    ("evaluate", ["--threshold", "2"], "--threshold 2"),
+    ("pretrain", ["--kmer-size", "-1"], "--kmer-size -1"),
+    ("pretrain", ["--batch-size", "0"], "--batch-size 0"),
+    ("interpret", ["--batch-size", "0"], "--batch-size 0"),
+])
+def test_step_options_refused_before_reading(capsys, tmp_path, step, flags, mention):
+    missing = tmp_path / "never_read"
+    given = {"chunk": ["--dataset", missing], "train": ["--dataset", missing],
+             "split": ["--dataset", missing], "build": ["--input", missing],
+             "evaluate": ["--model", missing, "--dataset", missing],
+             "pretrain": ["--input", missing],
+             "interpret": ["--model", missing, "--input", missing]}[step]
+    one_line(capsys, [step, *given, "--out", tmp_path / "out", *flags], 1, [mention], [tmp_path])
+
+
+def test_usage_errors_are_one_line(capsys, tmp_path):
+    one_line(capsys, ["chunk", "--dataset", tmp_path / "d.parquet"], 2, ["--out", "--window"])
+    one_line(capsys, ["predict", "--window", "ten"], 2, ["--window", "ten"])
+
+
+# ---------------------------------------------------------------- corrupt inputs
+
+@pytest.mark.parametrize("column", ["id", "sequence", "label"])
+def test_parquet_with_nulls_is_one_line(capsys, tmp_path, pipeline, column):
+    table = pq.read_table(pipeline.split)
+    values = table.column(column).to_pylist()
+    values[3] = None
+    table = table.set_column(table.column_names.index(column), column,
+                             pa.array(values, pa.string()))
+    bad = tmp_path / "nulls.parquet"
+    pq.write_table(table, bad)  # the schema keeps the seqclass metadata
+    out = tmp_path / "out"
+    out.mkdir()
+    one_line(capsys, ["train", "--dataset", bad, "--family", "gc-logreg", "--out", out / "m"],
+             1, [bad, repr(column), "row 3"], [out])
+
+
+def test_corrupt_report_inputs_are_one_line(capsys, tmp_path, pipeline):
+    out = tmp_path / "out"
+    out.mkdir()
+    evaluation = tmp_path / "evaluation"
+    evaluation.mkdir()
+    (evaluation / "metrics.json").write_text("[1, 2, 3]\n")
+    one_line(capsys, ["report", "--evaluation", evaluation, "--out", out / "r"], 1,
+             [evaluation / "metrics.json"], [out])
+    predictions = tmp_path / "p.tsv"
+    predictions.write_text("id\tscore\nx\t0.5\n")  # no label column
+    one_line(capsys, ["report", "--predictions", predictions, "--out", out / "r"], 1,
+             [predictions, "label"], [out])
+    leakage = tmp_path / "leakage.tsv"
+    leakage.write_text("id\tsomething\nx\t1\n")
+    one_line(capsys, ["report", "--leakage", leakage, "--out", out / "r"], 1, [leakage], [out])
+    versions = tmp_path / "versions.yml"
+    versions.write_text("a: [unclosed\n")
+    one_line(capsys, ["report", "--versions", versions, "--out", out / "r"], 1, [versions], [out])
+    summary = tmp_path / "summary.json"
+    summary.write_bytes(b"\xff\xfe\x00garbage")
+    one_line(capsys, ["report", "--dataset-summary", summary, "--out", out / "r"], 1, [summary],
+             [out])
+
+
+def _newest_checkpoint(directory: Path) -> Path:
+    return sorted((directory / "checkpoints").iterdir())[-1]
+
+
+@needs_torch
+@pytest.mark.parametrize("damage", ["truncated safetensors", "invalid state.json"])
+def test_corrupt_checkpoint_on_train_resume_is_one_line(capsys, tmp_path, pipeline, damage,
+                                                        one_torch_thread):
+    model = tmp_path / "m"
+    flags = ["--family", "cnn", "--batch-size", "8", "--max-len", "100", "--eval-every", "1"]
+    ok("train", "--dataset", pipeline.split, *flags, "--max-steps", "1", "--out", model)
+    step = _newest_checkpoint(model)
+    if damage == "truncated safetensors":
+        broken = step / "model.safetensors"
+        broken.write_bytes(broken.read_bytes()[:100])
+    else:
+        broken = step / "state.json"
+        broken.write_text('{"step": 1, ')
+    before = listing(tmp_path)
+    line = one_line(capsys, ["train", "--dataset", pipeline.split, *flags, "--max-steps", "2",
+                             "--resume", "--out", model], 1, ["--resume"])
+    # named as the copy of MODEL that --resume trains on
+    assert f"{step.name}/{broken.name}" in line, line
+    assert listing(tmp_path) == before  # no .m.partial kept: it was a copy of the finished model
+
+
+@needs_torch
+def test_corrupt_checkpoint_on_pretrain_resume_is_one_line(capsys, tmp_path, one_torch_thread):
+    fasta = write_fasta(tmp_path / "genome.fa", [("chr1", random_dna(__import__("random").Random(5),
+                                                                       2000))])
+    flags = ["--kmer-size", "3", "--embed-dim", "8", "--hidden", "8", "--layers", "1", "--bptt",
+             "10", "--batch-size", "4", "--eval-every", "2"]
+    lm = tmp_path / "lm"
+    ok("pretrain", "--input", fasta, *flags, "--max-steps", "2", "--out", lm)
+    broken = _newest_checkpoint(lm) / "optimizer.safetensors"
+    broken.write_bytes(broken.read_bytes()[:50])
+    before = listing(tmp_path)
+    one_line(capsys, ["pretrain", "--input", fasta, *flags, "--max-steps", "4", "--resume",
+                      "--out", lm], 1, [f"{broken.parent.name}/optimizer.safetensors", "--resume"])
+    assert listing(tmp_path) == before
+
+
+# ---------------------------------------------------------------- other failures, signals
+
+def test_multi_line_messages_are_joined(capsys, tmp_path, monkeypatch):
+    from seqclass.steps import versions
+
+    def fails(cfg):
+        raise InputError("first line\nsecond line\n\nthird", cfg.out)
+
+    monkeypatch.setattr(versions, "run", fails)
+    one_line(capsys, ["versions", "--process", "P", "--out", tmp_path / "v.yml"], 1,
+             [f"{tmp_path / 'v.yml'}: first line; second line; third"])
+
+
+def test_unexpected_exception_is_one_line_and_debug_raises(capsys, tmp_path, monkeypatch):
+    from seqclass.steps import versions
+
+    def bug(cfg):
+        raise RuntimeError("something broke\nwith details")
+
+    monkeypatch.setattr(versions, "run", bug)
+    args = ["versions", "--process", "P", "--out", tmp_path / "v.yml"]
+    one_line(capsys, args, 1, ["internal error: RuntimeError: something broke; rerun with "
+                               "--debug for the traceback"])
+    with pytest.raises(RuntimeError):
+        run("--debug", *args)
+
+
+def test_keyboard_interrupt_is_130(capsys, tmp_path, monkeypatch):
+    from seqclass.steps import versions
+
+    def interrupted(cfg):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(versions, "run", interrupted)
+    one_line(capsys, ["versions", "--process", "P", "--out", tmp_path / "v.yml"], 130,
+             ["interrupted"])
+
+
+@needs_torch
+def test_sigterm_removes_temporary_outputs(tmp_path):
+    fasta = write_fasta(tmp_path / "genome.fa", [("chr1", random_dna(__import__("random").Random(6),
+                                                                       3000))])
+    lm = tmp_path / "lm"
+    partial = tmp_path / ".lm.partial"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seqclass", "pretrain", "--input", str(fasta), "--out", str(lm),
+         "--kmer-size", "3", "--embed-dim", "8", "--hidden", "8", "--layers", "1", "--bptt", "10",
+         "--batch-size", "4", "--max-steps", "1000000", "--eval-every", "50",
+         "--checkpoint-every", "5"],
+        env=ONE_THREAD_ENV, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while not (partial / "checkpoints").is_dir() and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.2)
+        time.sleep(0.5)  # training, between checkpoints
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "seqclass pretrain: error: terminated (SIGTERM)", err
+    assert not lm.exists()
+    # only the documented work directory, kept to --resume from, and the input remain
+    assert {p.name for p in tmp_path.iterdir()} == {"genome.fa", ".lm.partial"}
+    assert not [p for p in tmp_path.rglob("*.tmp") if p.parent.name != "checkpoints"]
+    assert json.loads((sorted((partial / "checkpoints").glob("step-*"))[-1] / "state.json")
+                      .read_text())["step"] >= 5
