@@ -255,3 +255,25 @@ def test_an_empty_samplesheet_label_is_refused(tmp_path, capsys):
     (tmp_path / "s.csv").write_text(f"sample,label,file\nS1,,{tmp_path / 'a.fa'}\n")
     _build_fails(tmp_path, capsys, ["--samplesheet", str(tmp_path / "s.csv")], "row 2",
                  "empty 'label'")
+
+
+# ---------------------------------------------------------------- family options
+
+def test_deep_training_options_are_refused_before_any_file_is_read(tmp_path, capsys):
+    """The dataset does not exist: the refusal comes from the Params' own checks."""
+    for flags, message in ((["--batch-size", "0"], "--batch-size must be at least 1"),
+                           (["--epochs", "0"], "give --epochs of at least 1 or --max-steps"),
+                           (["--dropout", "1"], "--dropout must be in [0, 1)")):
+        assert main(["train", "--dataset", str(tmp_path / "missing.parquet"), "--family", "cnn",
+                     *flags, "--out", str(tmp_path / "m")]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"seqclass train: error: {message}"], err
+
+
+def test_a_parameter_of_the_wrong_type_in_config_json_is_refused(tmp_path, capsys):
+    model = _copy("cnn", tmp_path)
+    config = json.loads((model / "config.json").read_text())
+    config["params"]["batch_size"] = "32"
+    (model / "config.json").write_text(json.dumps(config))
+    assert _predict(model, tmp_path / "p.tsv") == 1
+    _one_line(capsys, "config.json", "params: batch_size '32' is not of type")

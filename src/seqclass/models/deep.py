@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from seqclass.models.base import Classifier, require_at_least_one
+from seqclass.models.base import Classifier
 from seqclass.sequence import encoding
 from seqclass.spec import ModelSpec, TrainContext, TrainData
 from seqclass.training.batching import pad
@@ -96,16 +96,8 @@ class DeepClassifier(Classifier):
     @classmethod
     def check_params(cls, spec: ModelSpec) -> None:
         p = spec.params
-        if hasattr(p, "token_k"):
+        if hasattr(p, "token_k"):  # the options alone: DeepTrainParams.__post_init__
             encoding.check_token_k(spec.alphabet, cls.token_k(spec))
-        require_at_least_one(p, ("batch_size", "grad_accum"))
-        if p.max_steps <= 0 and p.epochs < 1:
-            raise ValueError("give --epochs of at least 1 or --max-steps")
-        if p.keep_checkpoints < 1:
-            raise ValueError("--keep-checkpoints must be at least 1")
-        for name in ("warmup_ratio", "dropout", "attention_dropout"):
-            if hasattr(p, name) and not 0 <= getattr(p, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1)")
         cls.check(spec)
 
     @classmethod

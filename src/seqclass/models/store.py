@@ -18,6 +18,8 @@ import dataclasses
 import hashlib
 import json
 import os
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +78,29 @@ def params_from_config(cls: type[Classifier], stored: dict[str, Any], directory:
     if unknown:
         raise InputError(f"config.json has parameters this seqclass does not know: "
                          f"{', '.join(unknown)} (written by a newer version?)", directory)
-    return params_cls(**stored)
+    _check_types(params_cls, stored, directory / CONFIG)
+    try:
+        return params_cls(**stored)
+    except ValueError as err:  # config.OptionError of the Params' own checks
+        raise InputError(f"params: {err}", directory / CONFIG) from None
+
+
+def _check_types(params_cls: type, stored: dict[str, Any], where: Path) -> None:
+    """Each stored parameter of the JSON type its field declares (an int where a float is)."""
+    hints = typing.get_type_hints(params_cls)
+    for name, value in stored.items():
+        allowed = _json_types(hints[name])
+        if allowed and (not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)):
+            raise InputError(f"params: {name} {value!r} is not of type {hints[name]}", where)
+
+
+def _json_types(hint: Any) -> tuple[type, ...]:
+    """The Python types JSON gives for a field annotation; () where any will do."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return tuple(t for arg in typing.get_args(hint) for t in _json_types(arg))
+    origin = typing.get_origin(hint) or hint
+    return {float: (float, int), int: (int,), str: (str,), bool: (bool,), list: (list,),
+            type(None): (type(None),)}.get(origin, ())
 
 
 def load(directory: str | Path, threads: int | None = None,

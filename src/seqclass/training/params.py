@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from seqclass.config import option
+from seqclass.config import OptionError, flag, option
 
 EARLY_STOP_METRICS = ("mcc", "f1_macro", "loss")
 
@@ -58,6 +58,18 @@ class DeepTrainParams:
                             choices=["auto", "fp32", "bf16", "fp16"])
     device: str = option("where to train and score: auto picks CUDA when available", "auto",
                          choices=["auto", "cpu", "cuda"])
+
+    def __post_init__(self) -> None:
+        """Refuse values no training can use, naming the flag, when the flags are parsed (and
+        when a model directory's config.json is read)."""
+        for name in ("batch_size", "grad_accum", "keep_checkpoints"):
+            if getattr(self, name) < 1:
+                raise OptionError(f"{flag(type(self), name)} must be at least 1")
+        if self.max_steps <= 0 and self.epochs < 1:
+            raise OptionError("give --epochs of at least 1 or --max-steps")
+        for name in ("warmup_ratio", "dropout", "attention_dropout"):
+            if hasattr(self, name) and not 0 <= getattr(self, name) < 1:
+                raise OptionError(f"{flag(type(self), name)} must be in [0, 1)")
 
 
 @dataclass
