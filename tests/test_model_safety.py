@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import fails
 from safetensors.numpy import load_file, save_file
 
 from seqclass.cli import main
@@ -28,12 +29,10 @@ def _predict(model: Path, out: Path, *flags: str) -> int:
     return main(["predict", "--model", str(model), "--input", str(QUERIES), "--out", str(out), *flags])
 
 
-def _one_line(capsys, *mentions: str) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("seqclass predict: error:"), err
-    for text in mentions:
-        assert text in err[0], err[0]
-    return err[0]
+def _predict_fails(capsys, model: Path, out: Path, *mentions: str, flags=()) -> str:
+    """predict (with `flags`) refuses `model` in one line holding `mentions` (conftest.fails)."""
+    return fails(capsys, ["predict", "--model", model, "--input", QUERIES, "--out", out, *flags],
+                 mentions)
 
 
 def _copy(family: str, tmp_path: Path) -> Path:
@@ -67,8 +66,8 @@ def test_a_model_directory_never_runs_its_code_unasked_or_unrecorded(tmp_path, c
     pytest.importorskip("transformers")
     marker = tmp_path / "code_ran"
     model = _planted_hf_model(tmp_path, marker)
-    assert _predict(model, tmp_path / "p.tsv", *flags) == 1
-    line = _one_line(capsys, str(model), "hf/evil.py", "auto_map in hf/config.json")
+    line = _predict_fails(capsys, model, tmp_path / "p.tsv", str(model), "hf/evil.py",
+                          "auto_map in hf/config.json", flags=flags)
     assert ("--trust-remote-code only if you trust" in line) == (not flags)
     assert not marker.exists()
     assert not (tmp_path / "p.tsv").exists()
@@ -106,8 +105,7 @@ def test_no_step_reads_a_pickle(tmp_path, capsys):
 def test_tampered_labels_are_refused(tmp_path, capsys, labels):
     model = _copy("kmer-logreg", tmp_path)
     (model / "labels.json").write_text(json.dumps(labels))
-    assert _predict(model, tmp_path / "p.tsv") == 1
-    _one_line(capsys, "labels.json", "two or more distinct class names")
+    _predict_fails(capsys, model, tmp_path / "p.tsv", "labels.json", "two or more distinct class names")
     assert not (tmp_path / "p.tsv").exists()
 
 
@@ -119,8 +117,7 @@ def test_a_nan_weight_is_refused(tmp_path, capsys, family):
     tensors[name] = tensors[name].copy()
     tensors[name].flat[0] = np.nan
     save_file(tensors, str(model / "model.safetensors"))
-    assert _predict(model, tmp_path / "p.tsv") == 1
-    _one_line(capsys, "model.safetensors", f"tensor {name} holds NaN")
+    _predict_fails(capsys, model, tmp_path / "p.tsv", "model.safetensors", f"tensor {name} holds NaN")
 
 
 @pytest.mark.parametrize("family, edit, mentions", [
@@ -139,8 +136,7 @@ def test_a_tampered_config_is_refused(tmp_path, capsys, family, edit, mentions):
     config = json.loads((model / "config.json").read_text())
     params = {**config["params"], **edit.pop("params", {})}
     (model / "config.json").write_text(json.dumps({**config, **edit, "params": params}))
-    assert _predict(model, tmp_path / "p.tsv") == 1
-    _one_line(capsys, mentions)
+    _predict_fails(capsys, model, tmp_path / "p.tsv", mentions)
     assert not (tmp_path / "p.tsv").exists()
 
 
@@ -148,8 +144,7 @@ def test_a_tampered_class_count_is_refused(tmp_path, capsys):
     """labels.json naming three classes for weights of two."""
     model = _copy("kmer-logreg", tmp_path)
     (model / "labels.json").write_text(json.dumps(["a", "b", "c"]))
-    assert _predict(model, tmp_path / "p.tsv") == 1
-    _one_line(capsys, "tensor coef has shape")
+    _predict_fails(capsys, model, tmp_path / "p.tsv", "tensor coef has shape")
 
 
 # ---------------------------------------------------------------- evaluate's rows and labels
@@ -220,17 +215,19 @@ def test_weights_are_as_readable_as_the_files_beside_them(pipeline, tmp_path):
                  "--kmer-size", "3", "--out", str(out)]) == 0
     modes = {p.name: p.stat().st_mode & 0o777 for p in out.iterdir() if p.is_file()}
     assert modes["model.safetensors"] == modes["config.json"], modes
+    lm = tmp_path / "lm"  # the language model of pretrain, written by another writer
+    assert main(["pretrain", "--input", str(QUERIES), "--kmer-size", "3", "--kmer-stride", "1",
+                 "--embed-dim", "8", "--hidden", "8", "--layers", "1", "--bptt", "10",
+                 "--batch-size", "4", "--max-steps", "1", "--device", "cpu", "--out", str(lm)]) == 0
+    modes = {p.name: p.stat().st_mode & 0o777 for p in lm.iterdir() if p.is_file()}
+    assert modes["model.safetensors"] == modes["config.json"], modes
 
 
 # ---------------------------------------------------------------- readers
 
 def _build_fails(tmp_path, capsys, argv, *mentions):
     out = tmp_path / "d.parquet"
-    assert main(["build", *argv, "--out", str(out)]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("seqclass build: error:"), err
-    for text in mentions:
-        assert text in err[0], err[0]
+    fails(capsys, ["build", *argv, "--out", out], mentions)
     assert not out.exists()
 
 
@@ -275,5 +272,4 @@ def test_a_parameter_of_the_wrong_type_in_config_json_is_refused(tmp_path, capsy
     config = json.loads((model / "config.json").read_text())
     config["params"]["batch_size"] = "32"
     (model / "config.json").write_text(json.dumps(config))
-    assert _predict(model, tmp_path / "p.tsv") == 1
-    _one_line(capsys, "config.json", "params: batch_size '32' is not of type")
+    _predict_fails(capsys, model, tmp_path / "p.tsv", "config.json", "params: batch_size '32' is not of type")

@@ -52,18 +52,20 @@ class _Deprecated(argparse.Action):
         setattr(namespace, self.dest, True if self.flag else values)
 
 
-class _Current(argparse._StoreAction):
+class _Noted(argparse.Action):
     """The flag of a field that also has deprecated names: noted, so that giving both fails."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         _note_given(parser, namespace, self.dest, option_string, option_string or self.dest)
-        super().__call__(parser, namespace, values, option_string)
+        super().__call__(parser, namespace, values, option_string)  # the store action's
 
 
-class _CurrentTrue(argparse._StoreTrueAction):
-    def __call__(self, parser, namespace, values, option_string=None):
-        _note_given(parser, namespace, self.dest, option_string, option_string or self.dest)
-        super().__call__(parser, namespace, values, option_string)
+class _Current(_Noted, argparse._StoreAction):
+    """A valued flag, noted."""
+
+
+class _CurrentTrue(_Noted, argparse._StoreTrueAction):
+    """A store_true flag, noted."""
 
 
 def _base_type(tp: Any) -> Any:

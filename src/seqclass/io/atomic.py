@@ -120,8 +120,11 @@ class OutputSet:
                                  final)
         umask = _umask()
         for tmp, final in self._pending:
-            # mkstemp/mkdtemp create 0600/0700; give outputs the mode a plain open() would
-            os.chmod(tmp, (0o777 if tmp.is_dir() else 0o666) & ~umask)
+            # mkstemp/mkdtemp, and libraries such as safetensors, create 0600/0700; give each
+            # output, and everything a directory output holds, the mode a plain open() would
+            for path in [tmp, *(tmp.rglob("*") if tmp.is_dir() else ())]:
+                if not path.is_symlink():
+                    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
             if tmp.is_dir():
                 (tmp / MARKER).write_text(json.dumps({"step": self._step,
                                                       "version": __version__}) + "\n")

@@ -55,15 +55,19 @@ def base_name(path: str | Path) -> str:
 def open_text(path: str | Path) -> IO[str]:
     """Open plain or gzip text by its magic bytes, not its name."""
     path = Path(path)
+    if _is_gzip(path):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="ascii", errors="strict")
+    return open(path, encoding="ascii", errors="strict")
+
+
+def _is_gzip(path: Path) -> bool:
+    """Whether an existing file (else one line saying why not) starts with gzip's magic bytes."""
     if not path.exists():
         raise InputError("file not found", path)
     if path.is_dir():
         raise InputError("is a directory, expected a file", path)
     with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="ascii", errors="strict")
-    return open(path, encoding="ascii", errors="strict")
+        return fh.read(2) == b"\x1f\x8b"
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -88,10 +92,7 @@ def _lines(path: Path) -> Iterator[str]:
 
 
 def _open_binary(path: Path) -> IO[bytes]:
-    open_text(path).close()  # the same checks: exists, not a directory
-    with open(path, "rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if gz else open(path, "rb")  # type: ignore[return-value]
+    return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")  # type: ignore[return-value]
 
 
 def is_fastq(path: str | Path) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import types
 import typing
 from pathlib import Path
@@ -49,7 +48,7 @@ def save(model: Classifier, directory: Path, training: dict[str, Any]) -> None:
     (directory / LABELS).write_text(json.dumps(spec.labels, indent=2) + "\n")
     tensors = {k: np.ascontiguousarray(v) for k, v in model.tensors().items()}
     if tensors or model.bundle is None:
-        save_weights(tensors, directory / WEIGHTS, {"family": spec.family})
+        save_file(tensors, str(directory / WEIGHTS), metadata={"family": spec.family})
     if model.bundle is not None:
         model.save_bundle(directory / model.bundle)
         code = code_files(directory / model.bundle)
@@ -57,15 +56,6 @@ def save(model: Classifier, directory: Path, training: dict[str, Any]) -> None:
             training = {**training, "code_sha256": code}
     doc = {**training, "versions": library_versions()}
     (directory / TRAINING).write_text(json.dumps(doc, indent=2) + "\n")
-
-
-def save_weights(tensors: dict[str, np.ndarray], path: Path, metadata: dict[str, str]) -> None:
-    """A safetensors file with the permissions of the files beside it (safetensors writes
-    0600 whatever the umask, so a shared model directory would hide its weights)."""
-    save_file(tensors, str(path), metadata=metadata)
-    umask = os.umask(0)
-    os.umask(umask)
-    path.chmod(0o666 & ~umask)
 
 
 def params_from_config(cls: type[Classifier], stored: dict[str, Any], directory: Path) -> Any:

@@ -42,11 +42,10 @@ def label_threshold() -> Any:
                          abstain.LABEL_THRESHOLD)
 
 
-def threads(value: int | None) -> int | None:
-    """--threads of a scoring step, checked."""
+def check_threads(value: int | None) -> None:
+    """--threads of a scoring step, checked when its Config is made."""
     if value is not None and value < 1:
         raise InputError(f"--threads must be at least 1, got {value}")
-    return value
 
 
 def sidecar(out: Path, suffix: str) -> Path:

@@ -29,7 +29,7 @@ from seqclass.io.tables import read_parquet, write_json
 from seqclass.models import store
 from seqclass.models.inference import AGGREGATES, parent_logits, score
 from seqclass.spec import ModelSpec, to_probabilities
-from seqclass.steps.common import label_threshold, scoring_threads, threads, trust_remote_code
+from seqclass.steps.common import check_threads, label_threshold, scoring_threads, trust_remote_code
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +54,12 @@ class Config:
     trust_remote_code: bool = trust_remote_code()
 
     def __post_init__(self) -> None:
-        threads(self.threads)
+        check_threads(self.threads)
         config.within(self, "threshold", 0, 1)
 
 
 def run(cfg: Config) -> None:
-    model = store.load(cfg.model, threads(cfg.threads), cfg.trust_remote_code)
+    model = store.load(cfg.model, cfg.threads, cfg.trust_remote_code)
     spec = model.spec
     if cfg.negative_class is not None:
         spec.class_index(cfg.negative_class, "--negative-class", cfg.model)

@@ -47,9 +47,9 @@ from seqclass.models.inference import AGGREGATES, score
 from seqclass.spec import to_probabilities
 from seqclass.steps.common import (
     add_arguments_with_bam,
+    check_threads,
     label_threshold,
     scoring_threads,
-    threads,
     trust_remote_code,
 )
 
@@ -88,7 +88,7 @@ class Config(alignments.ConsensusOptions):
 
     def __post_init__(self) -> None:
         config.at_least(self, ("window", "stride", "short_below"))
-        threads(self.threads)
+        check_threads(self.threads)
         config.within(self, "threshold", 0, 1)
         config.within(self, "min_prob", 0, 1)
 
@@ -157,7 +157,7 @@ def routes(cfg: Config, model: Classifier) -> list[Route]:
         if cfg.short_below is not None:
             raise InputError("--short-below needs --short-model")
         return [main]
-    short = store.load(cfg.short_model, threads(cfg.threads), cfg.trust_remote_code)
+    short = store.load(cfg.short_model, cfg.threads, cfg.trust_remote_code)
     for what in ("labels", "task", "alphabet"):
         if getattr(short.spec, what) != getattr(model.spec, what):
             raise InputError(f"--short-model has other {what} than --model ({getattr(short.spec, what)} "
@@ -171,7 +171,7 @@ def routes(cfg: Config, model: Classifier) -> list[Route]:
 
 
 def run(cfg: Config) -> None:
-    model = store.load(cfg.model, threads(cfg.threads), cfg.trust_remote_code)
+    model = store.load(cfg.model, cfg.threads, cfg.trust_remote_code)
     spec = model.spec
     if cfg.negative_class is not None:
         spec.class_index(cfg.negative_class, "--negative-class", cfg.model)

@@ -142,7 +142,6 @@ def run(cfg: Config) -> None:
     train_tokens, valid_tokens = stream[:-n_valid], stream[-n_valid:]
 
     from seqclass.environment import library_versions
-    from seqclass.models import store
     from seqclass.models.families.awd_lstm import LM_CONFIG, LM_FORMAT_VERSION, LM_KIND, LM_WEIGHTS
 
     with atomic_outputs(cfg.input, [cfg.out], step="pretrain") as outs:
@@ -157,10 +156,11 @@ def run(cfg: Config) -> None:
         except ValueError as err:  # e.g. --device cuda without CUDA
             raise InputError(str(err)) from None
         copied = False  # trained on: keep its checkpoints should a later line fail
-        weights = {k: v.detach().float().cpu().contiguous().numpy()
-                   for k, v in net.state_dict().items()
+        from safetensors.torch import save_file
+
+        weights = {k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()
                    if k != "decoder.weight"}  # tied to encoder.embed.weight
-        store.save_weights(weights, directory / LM_WEIGHTS, {"kind": LM_KIND})
+        save_file(weights, str(directory / LM_WEIGHTS), metadata={"kind": LM_KIND})
         config = {"format_version": LM_FORMAT_VERSION, "kind": LM_KIND, "architecture": "awd-lstm",
                   "alphabet": alphabet, "k": cfg.k, "stride": cfg.kmer_stride,
                   "vocab_size": encoding.vocab_size(alphabet, cfg.k), "embed_dim": cfg.embed_dim,
