@@ -144,6 +144,33 @@ def listing(directory: Path) -> set[str]:
     return {str(p.relative_to(directory)) for p in Path(directory).rglob("*")}
 
 
+def fails(capsys, args, mentions=(), watch=(), status: int = 1, alone: bool = True) -> str:
+    """Run `seqclass ARGS` in-process that must fail with `status` and no traceback; return its
+    one error line, `seqclass STEP: error: ...`, which holds every text of `mentions`. With
+    `alone` it is all of stderr, else the last line after the step's log lines. No file appears
+    or goes below the directories `watch`."""
+    before = {Path(d): listing(d) for d in watch}
+    step = next(str(a) for a in args if not str(a).startswith("-"))
+    capsys.readouterr()  # drop what set-up commands logged
+    try:
+        rc = run(*args)
+    except SystemExit as exit_:  # argparse's usage errors
+        rc = exit_.code
+    err = capsys.readouterr().err
+    assert rc == status, f"exit status {rc}; stderr: {err}"
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    errors = lines if alone else [line for line in lines if ": error: " in line]
+    assert len(errors) == 1 and lines[-1] == errors[0], f"expected one error line, got: {err!r}"
+    line = errors[0]
+    assert line.startswith(f"seqclass {step}: error: "), line
+    for text in mentions:
+        assert str(text) in line, f"{text!r} not in {line!r}"
+    for d, seen in before.items():
+        assert listing(d) == seen, f"files left behind in {d}: {listing(d) ^ seen}"
+    return line
+
+
 REPO = Path(__file__).resolve().parents[1]
 # a subprocess sees one CPU thread too, as the in-process tests (see one_torch_thread)
 ONE_THREAD_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

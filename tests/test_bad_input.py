@@ -9,7 +9,17 @@ import random
 import stat
 
 import pytest
-from conftest import dna_records, listing, ok, random_dna, run, write_fasta, write_fastq, write_table
+from conftest import (
+    dna_records,
+    fails,
+    listing,
+    ok,
+    random_dna,
+    run,
+    write_fasta,
+    write_fastq,
+    write_table,
+)
 
 from seqclass.errors import InputError
 
@@ -20,26 +30,6 @@ def dirs(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "out").mkdir()
     return tmp_path / "in", tmp_path / "out"
-
-
-def fails(capsys, args, mentions, watch):
-    """Run a command that must fail; return its one stderr line."""
-    before = {d: listing(d) for d in watch}
-    step = next(str(a) for a in args if not str(a).startswith("-"))
-    capsys.readouterr()  # drop what set-up commands logged
-    rc = run(*args)
-    err = capsys.readouterr().err
-    assert rc == 1, f"exit status {rc}; stderr: {err}"
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
-    line = lines[0]
-    assert line.startswith(f"seqclass {step}: error: "), line
-    for text in mentions:
-        assert str(text) in line, f"{text!r} not in {line!r}"
-    for d in watch:
-        assert listing(d) == before[d], f"files left behind in {d}"
-    return line
 
 
 def dna_pair(directory, n=10):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import ONE_THREAD_ENV, REPO, listing, ok, random_dna, run, write_fasta
+from conftest import ONE_THREAD_ENV, REPO, fails, listing, ok, random_dna, run, write_fasta
 
 from seqclass.errors import InputError
 
@@ -25,46 +25,20 @@ HAVE_TORCH = importlib.util.find_spec("torch") is not None
 needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed")
 
 
-def one_line(capsys, args, status: int, mentions, watch=()) -> str:
-    """Run `seqclass ARGS` in-process; it must exit with `status` and one error line, the last
-    line of stderr, holding every text of `mentions`, leaving the directories `watch` as they
-    were. Returns that line."""
-    before = {Path(d): listing(d) for d in watch}
-    step = next(str(a) for a in args if not str(a).startswith("-"))
-    capsys.readouterr()
-    try:
-        rc = run(*args)
-    except SystemExit as exit_:  # argparse
-        rc = exit_.code
-    err = capsys.readouterr().err
-    assert rc == status, f"exit status {rc}; stderr: {err}"
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    errors = [line for line in lines if ": error: " in line]
-    assert len(errors) == 1 and lines[-1] == errors[0], f"expected one error line: {err!r}"
-    line = errors[0]
-    assert line.startswith(f"seqclass {step}: error: "), line
-    for text in mentions:
-        assert str(text) in line, f"{text!r} not in {line!r}"
-    for d, seen in before.items():
-        assert listing(d) == seen, f"files left behind in {d}: {listing(d) - seen}"
-    return line
-
-
 # ---------------------------------------------------------------- outputs that cannot be written
 
 def test_output_under_sys_is_one_line(capsys, tmp_path, pipeline):
     out = Path("/sys/kernel/seqclass_out")
-    one_line(capsys, ["chunk", "--dataset", pipeline.split, "--window", "60",
-                      "--out", out / "c.parquet"], 1, [out], [tmp_path])
+    fails(capsys, ["chunk", "--dataset", pipeline.split, "--window", "60",
+                      "--out", out / "c.parquet"], [out], [tmp_path], alone=False)
     assert not out.exists()
 
 
 def test_output_below_a_file_is_one_line(capsys, tmp_path, pipeline):
     blocker = tmp_path / "not_a_dir"
     blocker.write_text("a file where a directory is expected\n")
-    one_line(capsys, ["predict", "--model", pipeline.model, "--input", pipeline.fastas["pos"],
-                      "--out", blocker / "p.tsv"], 1, [blocker], [tmp_path])
+    fails(capsys, ["predict", "--model", pipeline.model, "--input", pipeline.fastas["pos"],
+                      "--out", blocker / "p.tsv"], [blocker], [tmp_path], alone=False)
 
 
 def test_disk_full_is_one_line(capsys, tmp_path, monkeypatch):
@@ -74,14 +48,14 @@ def test_disk_full_is_one_line(capsys, tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device", str(cfg.out))
 
     monkeypatch.setattr(versions, "run", full)
-    one_line(capsys, ["versions", "--process", "P", "--out", tmp_path / "v.yml"], 1,
-             [f"{tmp_path / 'v.yml'}: No space left on device"])
+    fails(capsys, ["versions", "--process", "P", "--out", tmp_path / "v.yml"],
+          [f"{tmp_path / 'v.yml'}: No space left on device"], alone=False)
 
 
 def test_train_out_dot_is_one_line(capsys, tmp_path, pipeline, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    one_line(capsys, ["train", "--dataset", pipeline.split, "--family", "gc-logreg", "--out", "."],
-             1, [".: exists and was not written by seqclass"], [tmp_path])
+    fails(capsys, ["train", "--dataset", pipeline.split, "--family", "gc-logreg", "--out", "."],
+          [".: exists and was not written by seqclass"], [tmp_path], alone=False)
 
 
 def test_train_out_holding_the_input_is_one_line(capsys, tmp_path, pipeline):
@@ -89,8 +63,8 @@ def test_train_out_holding_the_input_is_one_line(capsys, tmp_path, pipeline):
     data.mkdir()
     dataset = data / "split.parquet"
     dataset.write_bytes(pipeline.split.read_bytes())
-    one_line(capsys, ["train", "--dataset", dataset, "--family", "gc-logreg", "--out", data],
-             1, [f"{data}: output would hold the input {dataset}"], [tmp_path])
+    fails(capsys, ["train", "--dataset", dataset, "--family", "gc-logreg", "--out", data],
+          [f"{data}: output would hold the input {dataset}"], [tmp_path], alone=False)
 
 
 # ---------------------------------------------------------------- options checked at parse time
@@ -105,8 +79,8 @@ def test_train_out_holding_the_input_is_one_line(capsys, tmp_path, pipeline):
 ])
 def test_predict_options_refused_before_reading(capsys, tmp_path, pipeline, flags, mention):
     missing = tmp_path / "never_read.fa"  # an option is refused before any input is opened
-    one_line(capsys, ["predict", "--model", tmp_path / "no_model", "--input", missing,
-                      "--out", tmp_path / "p.tsv", *flags], 1, [mention], [tmp_path])
+    fails(capsys, ["predict", "--model", tmp_path / "no_model", "--input", missing,
+                      "--out", tmp_path / "p.tsv", *flags], [mention], [tmp_path], alone=False)
 
 
 @pytest.mark.parametrize("step, flags, mention", [
@@ -128,12 +102,13 @@ def test_step_options_refused_before_reading(capsys, tmp_path, step, flags, ment
              "evaluate": ["--model", missing, "--dataset", missing],
              "pretrain": ["--input", missing],
              "interpret": ["--model", missing, "--input", missing]}[step]
-    one_line(capsys, [step, *given, "--out", tmp_path / "out", *flags], 1, [mention], [tmp_path])
+    fails(capsys, [step, *given, "--out", tmp_path / "out", *flags], [mention], [tmp_path], alone=False)
 
 
 def test_usage_errors_are_one_line(capsys, tmp_path):
-    one_line(capsys, ["chunk", "--dataset", tmp_path / "d.parquet"], 2, ["--out", "--window"])
-    one_line(capsys, ["predict", "--window", "ten"], 2, ["--window", "ten"])
+    fails(capsys, ["chunk", "--dataset", tmp_path / "d.parquet"], ["--out", "--window"], status=2,
+          alone=False)
+    fails(capsys, ["predict", "--window", "ten"], ["--window", "ten"], status=2, alone=False)
 
 
 # ---------------------------------------------------------------- corrupt inputs
@@ -149,8 +124,8 @@ def test_parquet_with_nulls_is_one_line(capsys, tmp_path, pipeline, column):
     pq.write_table(table, bad)  # the schema keeps the seqclass metadata
     out = tmp_path / "out"
     out.mkdir()
-    one_line(capsys, ["train", "--dataset", bad, "--family", "gc-logreg", "--out", out / "m"],
-             1, [bad, repr(column), "row 3"], [out])
+    fails(capsys, ["train", "--dataset", bad, "--family", "gc-logreg", "--out", out / "m"],
+          [bad, repr(column), "row 3"], [out], alone=False)
 
 
 def test_corrupt_report_inputs_are_one_line(capsys, tmp_path, pipeline):
@@ -159,22 +134,21 @@ def test_corrupt_report_inputs_are_one_line(capsys, tmp_path, pipeline):
     evaluation = tmp_path / "evaluation"
     evaluation.mkdir()
     (evaluation / "metrics.json").write_text("[1, 2, 3]\n")
-    one_line(capsys, ["report", "--evaluation", evaluation, "--out", out / "r"], 1,
-             [evaluation / "metrics.json"], [out])
+    fails(capsys, ["report", "--evaluation", evaluation, "--out", out / "r"], [evaluation / "metrics.json"],
+          [out], alone=False)
     predictions = tmp_path / "p.tsv"
     predictions.write_text("id\tscore\nx\t0.5\n")  # no label column
-    one_line(capsys, ["report", "--predictions", predictions, "--out", out / "r"], 1,
-             [predictions, "label"], [out])
+    fails(capsys, ["report", "--predictions", predictions, "--out", out / "r"], [predictions, "label"], [out],
+          alone=False)
     leakage = tmp_path / "leakage.tsv"
     leakage.write_text("id\tsomething\nx\t1\n")
-    one_line(capsys, ["report", "--leakage", leakage, "--out", out / "r"], 1, [leakage], [out])
+    fails(capsys, ["report", "--leakage", leakage, "--out", out / "r"], [leakage], [out], alone=False)
     versions = tmp_path / "versions.yml"
     versions.write_text("a: [unclosed\n")
-    one_line(capsys, ["report", "--versions", versions, "--out", out / "r"], 1, [versions], [out])
+    fails(capsys, ["report", "--versions", versions, "--out", out / "r"], [versions], [out], alone=False)
     summary = tmp_path / "summary.json"
     summary.write_bytes(b"\xff\xfe\x00garbage")
-    one_line(capsys, ["report", "--dataset-summary", summary, "--out", out / "r"], 1, [summary],
-             [out])
+    fails(capsys, ["report", "--dataset-summary", summary, "--out", out / "r"], [summary], [out], alone=False)
 
 
 def _newest_checkpoint(directory: Path) -> Path:
@@ -196,8 +170,8 @@ def test_corrupt_checkpoint_on_train_resume_is_one_line(capsys, tmp_path, pipeli
         broken = step / "state.json"
         broken.write_text('{"step": 1, ')
     before = listing(tmp_path)
-    line = one_line(capsys, ["train", "--dataset", pipeline.split, *flags, "--max-steps", "2",
-                             "--resume", "--out", model], 1, ["--resume"])
+    line = fails(capsys, ["train", "--dataset", pipeline.split, *flags, "--max-steps", "2",
+                             "--resume", "--out", model], ["--resume"], alone=False)
     # named as the copy of MODEL that --resume trains on
     assert f"{step.name}/{broken.name}" in line, line
     assert listing(tmp_path) == before  # no .m.partial kept: it was a copy of the finished model
@@ -214,8 +188,8 @@ def test_corrupt_checkpoint_on_pretrain_resume_is_one_line(capsys, tmp_path, one
     broken = _newest_checkpoint(lm) / "optimizer.safetensors"
     broken.write_bytes(broken.read_bytes()[:50])
     before = listing(tmp_path)
-    one_line(capsys, ["pretrain", "--input", fasta, *flags, "--max-steps", "4", "--resume",
-                      "--out", lm], 1, [f"{broken.parent.name}/optimizer.safetensors", "--resume"])
+    fails(capsys, ["pretrain", "--input", fasta, *flags, "--max-steps", "4", "--resume",
+                      "--out", lm], [f"{broken.parent.name}/optimizer.safetensors", "--resume"], alone=False)
     assert listing(tmp_path) == before
 
 
@@ -224,12 +198,12 @@ def test_corrupt_checkpoint_on_pretrain_resume_is_one_line(capsys, tmp_path, one
 def test_multi_line_messages_are_joined(capsys, tmp_path, monkeypatch):
     from seqclass.steps import versions
 
-    def fails(cfg):
+    def breaks(cfg):
         raise InputError("first line\nsecond line\n\nthird", cfg.out)
 
-    monkeypatch.setattr(versions, "run", fails)
-    one_line(capsys, ["versions", "--process", "P", "--out", tmp_path / "v.yml"], 1,
-             [f"{tmp_path / 'v.yml'}: first line; second line; third"])
+    monkeypatch.setattr(versions, "run", breaks)
+    fails(capsys, ["versions", "--process", "P", "--out", tmp_path / "v.yml"],
+          [f"{tmp_path / 'v.yml'}: first line; second line; third"], alone=False)
 
 
 def test_unexpected_exception_is_one_line_and_debug_raises(capsys, tmp_path, monkeypatch):
@@ -240,8 +214,8 @@ def test_unexpected_exception_is_one_line_and_debug_raises(capsys, tmp_path, mon
 
     monkeypatch.setattr(versions, "run", bug)
     args = ["versions", "--process", "P", "--out", tmp_path / "v.yml"]
-    one_line(capsys, args, 1, ["internal error: RuntimeError: something broke; rerun with "
-                               "--debug for the traceback"])
+    fails(capsys, args, ["internal error: RuntimeError: something broke; rerun with "
+                               "--debug for the traceback"], alone=False)
     with pytest.raises(RuntimeError):
         run("--debug", *args)
 
@@ -253,8 +227,8 @@ def test_keyboard_interrupt_is_130(capsys, tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(versions, "run", interrupted)
-    one_line(capsys, ["versions", "--process", "P", "--out", tmp_path / "v.yml"], 130,
-             ["interrupted"])
+    fails(capsys, ["versions", "--process", "P", "--out", tmp_path / "v.yml"], ["interrupted"], status=130,
+          alone=False)
 
 
 @needs_torch

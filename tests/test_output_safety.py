@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ONE_THREAD_ENV, REPO, listing, ok, run
+from conftest import ONE_THREAD_ENV, REPO, fails, listing, ok, run
 
 from seqclass import __version__
 from seqclass.io.atomic import MARKER, lock_path, work_path
@@ -38,21 +38,13 @@ def snapshot(root: Path) -> dict[str, bytes | None]:
 
 
 def refused(capsys, args, path, *watch: Path, text: str | None = None) -> str:
-    """Run a command that must be refused: rc 1, one stderr line naming `path`, `watch` unchanged."""
+    """A command that must be refused (conftest.fails) in a line naming `path` (and `text`),
+    every file below `watch` unchanged byte for byte."""
     before = {w: snapshot(w) for w in watch}
-    capsys.readouterr()
-    rc = run(*args)
-    err = capsys.readouterr().err
-    assert rc == 1, f"exit status {rc}; stderr: {err}"
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
-    assert str(path) in lines[0], f"{path} not in {lines[0]!r}"
-    if text is not None:
-        assert text in lines[0], f"{text!r} not in {lines[0]!r}"
+    line = fails(capsys, args, [path, *([text] if text is not None else [])])
     for w in watch:
         assert snapshot(w) == before[w], f"{w} changed"
-    return lines[0]
+    return line
 
 
 @pytest.fixture
