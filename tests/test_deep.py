@@ -418,9 +418,9 @@ def test_bad_deep_options_fail_cleanly(pipeline, tmp_path, capsys):
               "--pooling flatten needs --max-len"),
              (["--family", "cnn", "--pooling", "flatten", "--max-len", "20", "--pool-size", "8"],
               pipeline.split, "leaves no position"),
-             (["--family", "bilstm", "--dropout", "1"], pipeline.split, "--dropout must be in [0, 1)"),
+             (["--family", "bilstm", "--dropout", "1"], pipeline.split, "--dropout 1.0: must be in [0, 1)"),
              (["--family", "transformer", "--attention-dropout", "-0.1"], pipeline.split,
-              "--attention-dropout must be in [0, 1)")]
+              "--attention-dropout -0.1: must be in [0, 1)")]
     for flags, dataset, message in cases:
         assert run("train", "--dataset", dataset, *flags, "--max-steps", "1",
                    "--out", tmp_path / "m") == 1

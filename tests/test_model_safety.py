@@ -128,7 +128,7 @@ def test_a_nan_weight_is_refused(tmp_path, capsys, family):
     ("kmer-logreg", {"params": {"k": -1}}, "--kmer-size -1"),
     ("kmer-logreg", {"params": {"k": 99}}, "--kmer-size 99"),
     ("kmer-logreg", {"params": {"k": 4}}, "tensor idf has shape"),  # weights of another k
-    ("cnn", {"params": {"batch_size": 0}}, "--batch-size must be at least 1"),
+    ("cnn", {"params": {"batch_size": 0}}, "--batch-size 0: must be at least 1"),
     ("cnn", {"params": {"channels": 7}}, "do not fit"),
 ])
 def test_a_tampered_config_is_refused(tmp_path, capsys, family, edit, mentions):
@@ -137,6 +137,22 @@ def test_a_tampered_config_is_refused(tmp_path, capsys, family, edit, mentions):
     params = {**config["params"], **edit.pop("params", {})}
     (model / "config.json").write_text(json.dumps({**config, **edit, "params": params}))
     _predict_fails(capsys, model, tmp_path / "p.tsv", mentions)
+    assert not (tmp_path / "p.tsv").exists()
+
+
+@pytest.mark.parametrize("family, edit, mention", [
+    ("cnn", {"channels": 0}, "--channels 0: must be at least 1"),
+    ("cnn", {"pooling": "flatten", "max_len": 0}, "--pooling flatten needs --max-len"),
+    ("kmer-logreg", {"kmer_stride": 0}, "--kmer-stride 0: must be at least 1"),
+])
+def test_a_tampered_family_option_is_refused_naming_config_json(tmp_path, capsys, family, edit,
+                                                                 mention):
+    """The family Params' own checks (__post_init__) run on config.json's values too."""
+    model = _copy(family, tmp_path)
+    config = json.loads((model / "config.json").read_text())
+    config["params"].update(edit)
+    (model / "config.json").write_text(json.dumps(config))
+    _predict_fails(capsys, model, tmp_path / "p.tsv", f"{model / 'config.json'}: params: {mention}")
     assert not (tmp_path / "p.tsv").exists()
 
 
@@ -258,9 +274,9 @@ def test_an_empty_samplesheet_label_is_refused(tmp_path, capsys):
 
 def test_deep_training_options_are_refused_before_any_file_is_read(tmp_path, capsys):
     """The dataset does not exist: the refusal comes from the Params' own checks."""
-    for flags, message in ((["--batch-size", "0"], "--batch-size must be at least 1"),
+    for flags, message in ((["--batch-size", "0"], "--batch-size 0: must be at least 1"),
                            (["--epochs", "0"], "give --epochs of at least 1 or --max-steps"),
-                           (["--dropout", "1"], "--dropout must be in [0, 1)")):
+                           (["--dropout", "1"], "--dropout 1.0: must be in [0, 1)")):
         assert main(["train", "--dataset", str(tmp_path / "missing.parquet"), "--family", "cnn",
                      *flags, "--out", str(tmp_path / "m")]) == 1
         err = capsys.readouterr().err.strip().splitlines()

@@ -76,6 +76,7 @@ def test_train_out_holding_the_input_is_one_line(capsys, tmp_path, pipeline):
     (["--min-prob", "1.5"], "--min-prob 1.5"),
     (["--threshold", "-0.1"], "--threshold -0.1"),
     (["--short-below", "0"], "--short-below 0"),
+    (["--threads", "0"], "--threads 0: must be at least 1"),
 ])
 def test_predict_options_refused_before_reading(capsys, tmp_path, pipeline, flags, mention):
     missing = tmp_path / "never_read.fa"  # an option is refused before any input is opened
@@ -91,6 +92,7 @@ def test_predict_options_refused_before_reading(capsys, tmp_path, pipeline, flag
     ("split", ["--threads", "0"], "--threads 0"),
     ("build", ["--max-ambiguous", "1.5"], "--max-ambiguous 1.5"),
     ("evaluate", ["--threshold", "2"], "--threshold 2"),
+    ("evaluate", ["--threads", "0"], "--threads 0: must be at least 1"),
     ("pretrain", ["--kmer-size", "-1"], "--kmer-size -1"),
     ("pretrain", ["--batch-size", "0"], "--batch-size 0"),
     ("interpret", ["--batch-size", "0"], "--batch-size 0"),
@@ -103,6 +105,56 @@ def test_step_options_refused_before_reading(capsys, tmp_path, step, flags, ment
              "pretrain": ["--input", missing],
              "interpret": ["--model", missing, "--input", missing]}[step]
     fails(capsys, [step, *given, "--out", tmp_path / "out", *flags], [mention], [tmp_path], alone=False)
+
+
+HAVE_HF = HAVE_TORCH and importlib.util.find_spec("transformers") is not None
+
+
+def _deep(flags: list[str], mention: str, hf: bool = False):
+    return pytest.param(flags, mention, marks=pytest.mark.skipif(
+        not (HAVE_HF if hf else HAVE_TORCH), reason="the family needs PyTorch (and transformers)"))
+
+
+@pytest.mark.parametrize("flags, mention", [
+    _deep(["--family", "cnn", "--channels", "0"], "--channels 0: must be at least 1"),
+    _deep(["--family", "cnn", "--kernel-size", "-3"], "--kernel-size -3: must be at least 1"),
+    _deep(["--family", "cnn", "--pooling", "flatten", "--max-len", "0"],
+          "--pooling flatten needs --max-len"),
+    _deep(["--family", "cnn", "--pooling", "flatten", "--max-len", "20", "--pool-size", "8"],
+          "--max-len 20 leaves no position after 3 max-pools of width 8"),
+    _deep(["--family", "cnn", "--batch-size", "0"], "--batch-size 0: must be at least 1"),
+    _deep(["--family", "transformer", "--embed-dim", "30", "--heads", "4"],
+          "--heads 4 must divide --embed-dim 30"),
+    _deep(["--family", "transformer", "--heads", "0"], "--heads 0: must be at least 1"),
+    _deep(["--family", "transformer", "--ff-dim", "0"], "--ff-dim 0: must be at least 1"),
+    _deep(["--family", "transformer", "--max-len", "0"], "--positions learned needs --max-len"),
+    _deep(["--family", "bilstm", "--lstm-layers", "0"], "--lstm-layers 0: must be at least 1"),
+    _deep(["--family", "bilstm", "--embed-dim", "0"], "--embed-dim 0: must be at least 1"),
+    _deep(["--family", "bilstm", "--token-k", "0"], "--token-k 0: must be at least 1"),
+    _deep(["--family", "embedding-bag", "--bag-hidden", "-1"], "--bag-hidden -1: must be at least 0"),
+    _deep(["--family", "awd-lstm", "--token-stride", "0"], "--token-stride 0: must be at least 1"),
+    _deep(["--family", "awd-lstm", "--awd-layers", "0"], "--awd-layers 0: must be at least 1"),
+    _deep(["--family", "awd-lstm", "--weight-dropout", "1"], "--weight-dropout 1.0: must be in [0, 1)"),
+    _deep(["--family", "awd-lstm", "--lr-decay-per-layer", "0"],
+          "--lr-decay-per-layer 0.0: must be above 0"),
+    _deep(["--family", "awd-lstm", "--unfreeze-every", "-2"], "--unfreeze-every -2: must be at least -1"),
+    _deep(["--family", "hf-embed", "--head-epochs", "0"], "--head-epochs 0: must be at least 1", hf=True),
+    _deep(["--family", "hf", "--hf-kmer", "0"], "--hf-kmer 0: must be at least 1", hf=True),
+    (["--family", "kmer-logreg", "--kmer-stride", "0"], "--kmer-stride 0: must be at least 1"),
+    (["--family", "kmer-logreg", "--kmer-size", "0"], "--kmer-size 0: must be at least 1"),
+    (["--family", "similarity", "--max-hits", "0"], "--max-hits 0: must be at least 1"),
+    (["--family", "similarity", "--threads", "0"], "--threads 0: must be at least 1"),
+    (["--family", "similarity", "--kmer-k", "-1"], "--kmer-k -1: must be at least 0"),
+    (["--family", "similarity", "--holdout-identity", "0"], "--holdout-identity 0.0: must be in (0, 1]"),
+])
+def test_family_options_refused_before_reading(capsys, tmp_path, flags, mention):
+    """A family option that is wrong whatever the data is refused when the flags are parsed
+    (its Params' __post_init__): the dataset, which does not exist, is never opened."""
+    missing = tmp_path / "never_read.parquet"
+    line = fails(capsys, ["train", "--dataset", missing, "--out", tmp_path / "m", *flags],
+                 [mention], [tmp_path])
+    assert line.startswith(f"seqclass train: error: {mention}"), line
+    assert str(missing) not in line
 
 
 def test_usage_errors_are_one_line(capsys, tmp_path):

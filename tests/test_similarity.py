@@ -202,7 +202,7 @@ def test_predict_threads_reach_blast_and_leave_the_model_as_it_was(families, tmp
                        ("evaluate", ["--dataset", families / "split.parquet"])):
         assert run(step, "--model", families / "model", *data, "--out", tmp_path / "zero",
                    "--threads", "0") == 1
-        assert "--threads must be at least 1, got 0" in capsys.readouterr().err
+        assert "--threads 0: must be at least 1" in capsys.readouterr().err
     assert listing(tmp_path) == {"three.tsv", "default.tsv"}
 
 

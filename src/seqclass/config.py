@@ -157,11 +157,23 @@ class OptionError(ValueError):
 
 
 def at_least(obj: Any, names: typing.Iterable[str], low: int | float = 1) -> None:
-    """Refuse a field of `obj` (a dataclass of options) below `low`; None means "not given"."""
+    """Refuse a field of `obj` (a dataclass of options) below `low` (also NaN), naming its flag:
+    "--channels 0: must be at least 1". None means "not given" (e.g. --threads: automatic) and
+    passes. The one check of a lower bound: steps' Configs, the training loops' options and the
+    model families' Params all call it from their `__post_init__`."""
     for name in names:
         value = getattr(obj, name)
-        if value is not None and value < low:
+        if value is not None and not value >= low:
             raise OptionError(f"{flag(type(obj), name)} {value}: must be at least {low}")
+
+
+def above(obj: Any, names: typing.Iterable[str], low: int | float = 0) -> None:
+    """Refuse a field of `obj` at or below `low` (also NaN): "--lr-decay-per-layer 0.0: must be
+    above 0"; None passes."""
+    for name in names:
+        value = getattr(obj, name)
+        if value is not None and not value > low:
+            raise OptionError(f"{flag(type(obj), name)} {value}: must be above {low:g}")
 
 
 def within(obj: Any, name: str, low: float, high: float, *, low_open: bool = False,

@@ -7,11 +7,12 @@ model) is refused with that said, rather than failing on its first unexpected re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from seqclass.errors import InputError
-from seqclass.io.sequences import is_table, iter_table, read_sequences
+from seqclass.io.sequences import LongSequence, is_table, iter_table, read_sequences, read_streamed
 from seqclass.sequence import alphabets
 
 BATCH_RECORDS = 1024  # table rows read at a time
@@ -20,19 +21,57 @@ ALPHABET_SAMPLE = 200  # records whose alphabet is checked against the model's
 
 def records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str]]:
     """(id, normalised sequence) from every input, checked against the model's alphabet."""
+    for rid, seq in _records(paths, alphabet, stream=False):
+        assert isinstance(seq, str)
+        yield rid, seq
+
+
+def streamed_records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str | LongSequence]]:
+    """records(), but a FASTA record longer than a block comes as a LongSequence, normalised
+    as it is read (for scoring, which consumes it once, in order)."""
+    return _records(paths, alphabet, stream=True)
+
+
+def _records(paths: list[Path], alphabet: str,
+             stream: bool) -> Iterator[tuple[str, str | LongSequence]]:
     for path in paths:
         sample: list[str] = []
-        for rid, seq in _raw(path):
-            if len(sample) < ALPHABET_SAMPLE:
-                sample.append(seq)
-                if len(sample) == ALPHABET_SAMPLE or len(seq) > 10_000:
-                    _check_alphabet(sample, alphabet, path)
-            try:
-                yield rid, alphabets.normalise(seq, alphabet)
-            except alphabets.InvalidSequence as err:
-                _check_alphabet(sample, alphabet, path)  # protein for a DNA model says so
-                raise InputError(str(err), path, rid) from None
+        for rid, raw in _raw(path, stream):
+            if isinstance(raw, LongSequence):
+                parts = _normalised(raw, alphabet, sample, path, rid)
+                first = next(parts)
+                _sampled(sample, first, alphabet, path)
+                yield rid, LongSequence(itertools.chain([first], parts))
+                continue
+            seq = next(_normalised([raw], alphabet, sample, path, rid))
+            _sampled(sample, seq, alphabet, path)
+            yield rid, seq
         if 0 < len(sample) < ALPHABET_SAMPLE:
+            _check_alphabet(sample, alphabet, path)
+
+
+def _normalised(parts: Iterable[str], alphabet: str, sample: list[str], path: Path,
+                rid: str) -> Iterator[str]:
+    """The parts of one sequence normalised to the alphabet; an invalid character is named by
+    its position in the whole, after the alphabet check (protein for a DNA model says so)."""
+    offset, pending = 0, None
+    for part in itertools.chain(parts, [None]):
+        if pending is not None:
+            try:
+                yield alphabets.normalise(pending, alphabet, offset, last=part is None)
+            except alphabets.InvalidSequence as err:
+                _check_alphabet([*sample, pending], alphabet, path)
+                raise InputError(str(err), path, rid) from None
+            offset += len(pending)
+        pending = part
+
+
+def _sampled(sample: list[str], seq: str, alphabet: str, path: Path) -> None:
+    """Keep the first records (of a long one, its first block) for the alphabet check, and
+    make it once there are enough or one is long."""
+    if len(sample) < ALPHABET_SAMPLE:
+        sample.append(seq)
+        if len(sample) == ALPHABET_SAMPLE or len(seq) > 10_000:
             _check_alphabet(sample, alphabet, path)
 
 
@@ -45,10 +84,10 @@ def _check_alphabet(sample: list[str], alphabet: str, path: Path) -> None:
         raise InputError(f"input looks like {seen} but the model was trained on {alphabet}", path)
 
 
-def _raw(path: Path) -> Iterator[tuple[str, str]]:
+def _raw(path: Path, stream: bool) -> Iterator[tuple[str, str | LongSequence]]:
     if not is_table(path):
-        for rec in read_sequences(path):
-            yield rec.id, rec.sequence
+        yield from read_streamed(path) if stream else \
+            ((rec.id, rec.sequence) for rec in read_sequences(path))
         return
     rows = 0
     for batch in iter_table(path, ["id", "sequence"], BATCH_RECORDS):

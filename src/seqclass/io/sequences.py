@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -104,7 +105,19 @@ def is_fastq(path: str | Path) -> bool:
 
 def read_sequences(path: str | Path) -> Iterator[Record]:
     """Records of a FASTA or FASTQ file, chosen by the first non-blank character."""
-    path = Path(path)
+    for rid, desc, seq in _records(Path(path), stream=False):
+        assert isinstance(seq, str)
+        yield Record(rid, desc, seq)
+
+
+def read_streamed(path: str | Path) -> Iterator[tuple[str, str | LongSequence]]:
+    """(id, sequence) of a FASTA or FASTQ file, where a FASTA record longer than a block
+    (JOIN_BLOCK residues: a chromosome) comes as a LongSequence, read as it is consumed."""
+    for rid, _, seq in _records(Path(path), stream=True):
+        yield rid, seq
+
+
+def _records(path: Path, stream: bool) -> Iterator[tuple[str, str, str | LongSequence]]:
     lines = _lines(path)
     for first in lines:
         if first.strip():
@@ -112,9 +125,9 @@ def read_sequences(path: str | Path) -> Iterator[Record]:
     else:
         raise InputError("empty file: no sequence records", path)
     if first.startswith(">"):
-        yield from _fasta(path, first, lines)
+        yield from _fasta(path, first, lines, stream)
     elif first.startswith("@"):
-        yield from _fastq(path, first, lines)
+        yield from ((r.id, r.description, r.sequence) for r in _fastq(path, first, lines))
     else:
         raise InputError(f"not FASTA or FASTQ: first line starts with {first[:1]!r}", path)
 
@@ -126,28 +139,79 @@ def _split_header(header: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
-def _fasta(path: Path, first: str, lines: Iterator[str]) -> Iterator[Record]:
-    rid, desc = _split_header(first)
-    chunks: list[str] = []
-    n = 1
-    for line in lines:
-        if line.startswith(">"):
-            yield _finish_fasta(path, rid, desc, chunks, n)
-            rid, desc = _split_header(line)
-            chunks = []
-            n += 1
-        elif line.strip():
-            chunks.append(line.strip())
-    yield _finish_fasta(path, rid, desc, chunks, n)
+JOIN_BLOCK = 1 << 20  # residues per joined block
 
 
-def _finish_fasta(path: Path, rid: str, desc: str, chunks: list[str], n: int) -> Record:
-    if not rid:
-        raise InputError(f"record {n} has an empty header", path)
-    seq = "".join(chunks).replace(" ", "")
-    if not seq:
-        raise InputError("empty sequence", path, rid)
-    return Record(rid, desc, seq)
+class LongSequence:
+    """A FASTA record longer than a block, read while it is consumed: iterating it (once) gives
+    its residues in blocks of about JOIN_BLOCK; `length` counts those given so far. The reader
+    skips what a consumer leaves unread before it reads the next record."""
+
+    def __init__(self, parts: Iterator[str]):
+        self._parts = parts
+        self.length = 0
+        self._read = False
+
+    def __iter__(self) -> Iterator[str]:
+        if self._read:
+            raise RuntimeError("a LongSequence is read once")
+        self._read = True
+        for part in self._parts:
+            self.length += len(part)
+            yield part
+
+    def drain(self) -> None:
+        for _ in self._parts:
+            pass
+
+
+class _Body:
+    """The sequence lines of one FASTA record, up to the next header (then in `next_header`)."""
+
+    def __init__(self, lines: Iterator[str]):
+        self.lines = lines
+        self.next_header: str | None = None
+
+    def blocks(self) -> Iterator[str]:
+        """The lines joined into blocks as they come, spaces dropped: a chromosome's million
+        line strings (about 80 bytes of overhead each) are never held at once."""
+        held: list[str] = []
+        size = 0
+        for line in self.lines:
+            if line.startswith(">"):
+                self.next_header = line
+                break
+            line = line.strip()
+            held.append(line)
+            size += len(line)
+            if size >= JOIN_BLOCK:
+                yield "".join(held).replace(" ", "")
+                held, size = [], 0
+        if held:
+            yield "".join(held).replace(" ", "")
+
+
+def _fasta(path: Path, first: str, lines: Iterator[str],
+           stream: bool) -> Iterator[tuple[str, str, str | LongSequence]]:
+    header: str | None = first
+    n = 0
+    while header is not None:
+        n += 1
+        rid, desc = _split_header(header)
+        if not rid:
+            raise InputError(f"record {n} has an empty header", path)
+        body = _Body(lines)
+        blocks = body.blocks()
+        head = [b for b in itertools.islice(blocks, 2) if b]
+        if not head:
+            raise InputError("empty sequence", path, rid)
+        if stream and len(head) == 2:
+            seq = LongSequence(itertools.chain(head, blocks))
+            yield rid, desc, seq
+            seq.drain()
+        else:
+            yield rid, desc, "".join([*head, *blocks])
+        header = body.next_header
 
 
 def _fastq(path: Path, first: str, lines: Iterator[str]) -> Iterator[Record]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -78,19 +79,18 @@ class Classifier(ABC):
         their defaults. Families override it where an older meaning differs from the default."""
         return dict(stored)
 
+    def stream_logits(self, parts: Iterable[str]) -> np.ndarray:
+        """logits([whole])[0] of one sequence that arrives in parts (a chromosome read as it is
+        scored).  # (C,)  Families that can score a block at a time override it, so that memory
+        is a block's; this default joins the parts."""
+        return self.logits(["".join(parts)])[0]
+
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         return to_probabilities(logits, self.spec.task)
 
     def use_threads(self, threads: int) -> None:  # noqa: B027  (a no-op unless overridden)
         """Score with `threads` CPU threads (`--threads` of evaluate and predict). Families that
         run threads of their own override it; the others are single-threaded."""
-
-
-def require_at_least_one(params: Any, names: tuple[str, ...]) -> None:
-    """Refuse a family parameter below 1, naming its flag."""
-    for name in names:
-        if getattr(params, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
 
 
 def check_shapes(tensors: dict[str, np.ndarray], expected: dict[str, tuple[int, ...]]) -> None:

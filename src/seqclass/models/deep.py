@@ -20,6 +20,7 @@ imports PyTorch only inside methods, so registering a deep family is free.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -27,12 +28,15 @@ import numpy as np
 
 from seqclass.models.base import Classifier
 from seqclass.sequence import encoding
+from seqclass.sequence.windows import BLOCK, rejoin
 from seqclass.spec import ModelSpec, TrainContext, TrainData
 from seqclass.training.batching import pad
 from seqclass.training.params import DeepTrainParams
 
 if TYPE_CHECKING:
     import torch
+
+    from seqclass.training.scoring import Tokens
 
 
 class DeepClassifier(Classifier):
@@ -63,6 +67,11 @@ class DeepClassifier(Classifier):
     @classmethod
     def token_k(cls, spec: ModelSpec) -> int:
         return getattr(spec.params, "token_k", None) or cls.default_token_k
+
+    @classmethod
+    def token_stride(cls, spec: ModelSpec) -> int:
+        """Residues from one token's k-mer to the next's."""
+        return 1
 
     @classmethod
     def encode(cls, spec: ModelSpec, sequences: list[str]) -> list[np.ndarray]:
@@ -96,7 +105,7 @@ class DeepClassifier(Classifier):
     @classmethod
     def check_params(cls, spec: ModelSpec) -> None:
         p = spec.params
-        if hasattr(p, "token_k"):  # the options alone: DeepTrainParams.__post_init__
+        if hasattr(p, "token_k"):  # against the alphabet; the options alone: Params.__post_init__
             encoding.check_token_k(spec.alphabet, cls.token_k(spec))
         cls.check(spec)
 
@@ -110,15 +119,25 @@ class DeepClassifier(Classifier):
         net, record = train_network(cls, spec, train, valid, seed, context)
         return cls(spec, net, record)
 
+    def tokens(self) -> Tokens:
+        """How this model's sequences become network inputs."""
+        return FamilyTokens(type(self), self.spec)
+
     def logits(self, sequences: list[str]) -> np.ndarray:
         from seqclass.training.scoring import score
 
         if not sequences:
             return np.zeros((0, len(self.spec.labels)), dtype=np.float32)
         p = self.spec.params
-        return score(self.net, self.encode(self.spec, sequences), self.max_tokens(self.spec),
-                     2 * p.batch_size, p.device, p.precision,
-                     lambda arrays: self.collate(self.spec, arrays))  # (N, C)
+        return score(self.net, sequences, self.tokens(), 2 * p.batch_size, p.device,
+                     p.precision)  # (N, C)
+
+    def stream_logits(self, parts: Iterable[str]) -> np.ndarray:
+        from seqclass.training.scoring import score_stream
+
+        p = self.spec.params
+        return score_stream(self.net, parts, self.tokens(), 2 * p.batch_size, p.device,
+                            p.precision)  # (C,)
 
     def use_threads(self, threads: int) -> None:
         import torch
@@ -141,3 +160,24 @@ class DeepClassifier(Classifier):
             raise ValueError(f"weights do not fit a {spec.family} network of these parameters "
                              f"({str(err).splitlines()[0]})") from None
         return cls(spec, net)
+
+
+class FamilyTokens:
+    """A deep family's own tokens (sequence.encoding) in the form scoring.score takes."""
+
+    def __init__(self, family: type[DeepClassifier], spec: ModelSpec):
+        self.family, self.spec = family, spec
+        self.max_tokens = family.max_tokens(spec)
+
+    def encode(self, sequences: list[str]) -> list[np.ndarray]:
+        return self.family.encode(self.spec, sequences)
+
+    def collate(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+        return self.family.collate(self.spec, arrays)
+
+    def blocks(self, parts: Iterable[str]) -> Iterator[np.ndarray]:
+        """A sequence's tokens a block at a time. Blocks start on the token stride and reach
+        k - 1 residues into the next, so each block's tokens are those that start in it."""
+        k, step = self.family.token_k(self.spec), self.family.token_stride(self.spec)
+        for piece in rejoin(parts, step * max(1, BLOCK // step), k - 1):
+            yield self.encode([piece])[0]

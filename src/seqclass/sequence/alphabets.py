@@ -9,6 +9,7 @@ character is an error that names the record and the position (1-based, as people
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -35,18 +36,20 @@ class InvalidSequence(ValueError):
     """A sequence with a character outside its alphabet; the caller adds file and record."""
 
 
-def normalise(seq: str, alphabet: str) -> str:
-    """Upper-case, U→T for DNA, drop one trailing protein stop; raise on any other character."""
-    seq = seq.upper()
+def normalise(seq: str, alphabet: str, offset: int = 0, last: bool = True) -> str:
+    """Upper-case, U→T for DNA, drop one trailing protein stop; raise on any other character.
+    A part of a longer sequence gives its `offset` (for the error's position) and whether it is
+    the `last` part (the only one whose stop is dropped)."""
+    if not seq.isupper():  # a copy only where there is lower case (a chromosome is 200 MB)
+        seq = seq.upper()
     if alphabet == DNA:
         seq = seq.replace("U", "T")
-    elif seq.endswith("*"):
+    elif last and seq.endswith("*"):
         seq = seq[:-1]
     bad = _INVALID_RE[alphabet].search(seq)
     if bad:
-        raise InvalidSequence(
-            f"invalid character {bad.group()!r} at position {bad.start() + 1} for alphabet {alphabet}"
-        )
+        raise InvalidSequence(f"invalid character {bad.group()!r} at position "
+                              f"{offset + bad.start() + 1} for alphabet {alphabet}")
     return seq
 
 
@@ -68,7 +71,7 @@ def looks_like(seq: str) -> str | None:
     """Protein when a letter only amino acids use appears (E, F, I, L, P, Q: a protein has one
     within a few residues), else DNA (A/C/G/T/U, IUPAC codes, and characters that the
     alphabet check refuses later with their position); None without letters."""
-    letters = {c for c in seq.upper() if c.isalpha()}
+    letters = {c.upper() for c in set(seq) if c.isalpha()}
     if not letters:
         return None
     return PROTEIN if letters & _PROTEIN_ONLY else DNA
@@ -90,7 +93,14 @@ def reverse_complement(seq: str) -> str:
 
 def gc_fraction(seq: str) -> float:
     """G+C over the unambiguous bases; 0.0 for a sequence without any."""
-    a, c, g, t = (seq.count(b) for b in "ACGT")
+    return gc_fraction_of([seq])
+
+
+def gc_fraction_of(parts: Iterable[str]) -> float:
+    """gc_fraction of the sequence that `parts` make together."""
+    a = c = g = t = 0
+    for part in parts:
+        a, c, g, t = a + part.count("A"), c + part.count("C"), g + part.count("G"), t + part.count("T")
     acgt = a + c + g + t
     return (g + c) / acgt if acgt else 0.0
 

@@ -13,10 +13,10 @@ import functools
 from collections.abc import Iterable
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy import sparse
 
 from seqclass.sequence.alphabets import DNA, core_size, encode
+from seqclass.sequence.windows import BLOCK, rejoin
 
 MAX_FEATURES = 1 << 22
 
@@ -36,13 +36,17 @@ def check_k(k: int, alphabet: str, flag: str) -> None:
 
 def kmer_indices(seq: str, k: int, alphabet: str, stride: int = 1) -> np.ndarray:
     """Column index of every valid k-mer, in order.  # (n_kmers,)"""
-    codes = encode(seq, alphabet)
-    if len(codes) < k:
+    codes = encode(seq, alphabet)  # (L,) -1 for ambiguous residues
+    n = len(codes) - k + 1  # k-mer starts
+    if n <= 0:
         return np.empty(0, dtype=np.int64)
-    windows = sliding_window_view(codes, k)[::stride]  # (n, k)
-    valid = (windows >= 0).all(axis=1)
-    powers = core_size(alphabet) ** np.arange(k - 1, -1, -1, dtype=np.int64)
-    return windows[valid] @ powers
+    # Horner's rule over the k shifted views: a few (L,) arrays, never an (L, k) one
+    index = np.zeros(len(range(0, n, stride)), dtype=np.int64)
+    for j in range(k):
+        index = index * core_size(alphabet) + codes[j:j + n:stride]
+    ambiguous = np.concatenate([[0], np.cumsum(codes < 0)])  # before each position
+    valid = ambiguous[k:k + n:stride] == ambiguous[0:n:stride]
+    return index[valid]
 
 
 @functools.lru_cache(maxsize=8)
@@ -63,14 +67,39 @@ def count_matrix(seqs: Iterable[str], k: int, alphabet: str, stride: int = 1,
     remap = canonical_columns(k) if canonical else None
     indptr = [0]
     cols: list[np.ndarray] = []
+    data: list[np.ndarray] = []
     for seq in seqs:
-        idx = kmer_indices(seq, k, alphabet, stride)
-        if remap is not None:
-            idx = remap[idx]
-        cols.append(idx)
-        indptr.append(indptr[-1] + len(idx))
+        col, count = _row_counts([seq], k, alphabet, stride, remap)
+        cols.append(col)
+        data.append(count)
+        indptr.append(indptr[-1] + len(col))
     col = np.concatenate(cols) if cols else np.empty(0, dtype=np.int64)
-    data = np.ones(len(col), dtype=np.float32)
-    m = sparse.csr_matrix((data, col, np.asarray(indptr)), shape=(len(indptr) - 1, n_features(k, alphabet)))
+    values = np.concatenate(data).astype(np.float32) if data else np.empty(0, dtype=np.float32)
+    m = sparse.csr_matrix((values, col, np.asarray(indptr)),
+                          shape=(len(indptr) - 1, n_features(k, alphabet)))
     m.sum_duplicates()
     return m
+
+
+def stream_counts(parts: Iterable[str], k: int, alphabet: str, stride: int = 1,
+                  canonical: bool = False) -> sparse.csr_matrix:
+    """count_matrix's row for one sequence that arrives in parts (a chromosome read as it is
+    scored), counted block by block.  # (1, |A|^k) sparse"""
+    col, count = _row_counts(parts, k, alphabet, stride, canonical_columns(k) if canonical else None)
+    return sparse.csr_matrix((count.astype(np.float32), col, np.array([0, len(col)])),
+                             shape=(1, n_features(k, alphabet)))
+
+
+def _row_counts(parts: Iterable[str], k: int, alphabet: str, stride: int,
+                remap: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """One sequence's k-mer columns, sorted, and their counts. A sequence longer than a block
+    is counted block by block (blocks start on the stride), so its memory is a block's."""
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    for piece in rejoin(parts, stride * max(1, BLOCK // stride), k - 1):
+        idx = kmer_indices(piece, k, alphabet, stride)
+        found.append(np.unique(remap[idx] if remap is not None else idx, return_counts=True))
+    if len(found) == 1:
+        return found[0]
+    merged, where = np.unique(np.concatenate([c for c, _ in found]), return_inverse=True)
+    counts = np.bincount(where, weights=np.concatenate([n for _, n in found]))
+    return merged, counts.astype(np.int64)

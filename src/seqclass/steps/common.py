@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from seqclass import __version__, config
-from seqclass.errors import InputError
 from seqclass.evaluation import abstain
 from seqclass.io.alignments import ConsensusOptions
 
@@ -40,12 +39,6 @@ def label_threshold() -> Any:
     """The --threshold field of the steps that call labels (evaluate, predict)."""
     return config.option("multilabel: probability at or above which a label is called",
                          abstain.LABEL_THRESHOLD)
-
-
-def check_threads(value: int | None) -> None:
-    """--threads of a scoring step, checked when its Config is made."""
-    if value is not None and value < 1:
-        raise InputError(f"--threads must be at least 1, got {value}")
 
 
 def sidecar(out: Path, suffix: str) -> Path:

@@ -29,7 +29,7 @@ from seqclass.io.tables import read_parquet, write_json
 from seqclass.models import store
 from seqclass.models.inference import AGGREGATES, parent_logits, score
 from seqclass.spec import ModelSpec, to_probabilities
-from seqclass.steps.common import check_threads, label_threshold, scoring_threads, trust_remote_code
+from seqclass.steps.common import label_threshold, scoring_threads, trust_remote_code
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Config:
     trust_remote_code: bool = trust_remote_code()
 
     def __post_init__(self) -> None:
-        check_threads(self.threads)
+        config.at_least(self, ("threads",))  # None: automatic
         config.within(self, "threshold", 0, 1)
 
 
@@ -141,11 +141,11 @@ def _score(model, table: pa.Table, cfg: Config) -> tuple[list[str], list[str], n
         label_of = dict(zip(ids, labels))
         out_ids, out_labels, out_logits = [], [], []
         for batch in score(model, zip(ids, seqs), cfg.aggregate):
-            for rid, start, end, logit in batch.windows:
-                out_ids.append(f"{rid}:{start}-{end}")
-                out_labels.append(label_of[rid])
-                out_logits.append(logit)
-        return out_ids, out_labels, np.stack(out_logits)
+            out_ids += [f"{rid}:{start}-{end}"
+                        for rid, start, end in zip(batch.window_ids, batch.starts, batch.ends)]
+            out_labels += [label_of[rid] for rid in batch.window_ids]
+            out_logits.append(batch.window_logits)
+        return out_ids, out_labels, np.concatenate(out_logits)
     if is_chunks and cfg.level == "sequence":
         parents, first, logits = parent_logits(model, seqs, table.column("parent_id").to_pylist(),
                                                cfg.aggregate)

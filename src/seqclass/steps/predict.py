@@ -35,19 +35,18 @@ from tqdm import tqdm
 
 from seqclass import config
 from seqclass.config import option
-from seqclass.data.inputs import records
+from seqclass.data.inputs import streamed_records
 from seqclass.errors import InputError
 from seqclass.evaluation.predictions import prediction_frame
 from seqclass.io import alignments
 from seqclass.io.atomic import atomic_outputs
-from seqclass.io.sequences import is_fastq
+from seqclass.io.sequences import JOIN_BLOCK, LongSequence, is_fastq
 from seqclass.models import ood, store
 from seqclass.models.base import Classifier
 from seqclass.models.inference import AGGREGATES, score
 from seqclass.spec import to_probabilities
 from seqclass.steps.common import (
     add_arguments_with_bam,
-    check_threads,
     label_threshold,
     scoring_threads,
     trust_remote_code,
@@ -87,8 +86,7 @@ class Config(alignments.ConsensusOptions):
     trust_remote_code: bool = trust_remote_code()
 
     def __post_init__(self) -> None:
-        config.at_least(self, ("window", "stride", "short_below"))
-        check_threads(self.threads)
+        config.at_least(self, ("window", "stride", "short_below", "threads"))  # None: not given
         config.within(self, "threshold", 0, 1)
         config.within(self, "min_prob", 0, 1)
 
@@ -148,11 +146,11 @@ class Route:
     ood_doc: dict | None
     window: int | None
     stride: int | None
-    takes: Callable[[str, bool], bool]  # (sequence, read from a FASTQ file) → scored here
+    takes: Callable[[int, bool], bool]  # (residues, read from a FASTQ file) → scored here
 
 
 def routes(cfg: Config, model: Classifier) -> list[Route]:
-    main = Route(None, model, ood.read(cfg.model), cfg.window, cfg.stride, lambda seq, reads: True)
+    main = Route(None, model, ood.read(cfg.model), cfg.window, cfg.stride, lambda length, reads: True)
     if cfg.short_model is None:
         if cfg.short_below is not None:
             raise InputError("--short-below needs --short-model")
@@ -165,9 +163,22 @@ def routes(cfg: Config, model: Classifier) -> list[Route]:
     below = cfg.short_below if cfg.short_below is not None else model.spec.window
     if below is None or below < 1:
         raise InputError("--model was trained on whole sequences: give --short-below", cfg.model)
-    main.name, main.takes = "long", lambda seq, reads: not reads and len(seq) >= below
+    if below > JOIN_BLOCK:  # a longer record is read as it is scored, its length unknown
+        raise InputError(f"--short-below {below}: at most {JOIN_BLOCK} (a chromosome goes to the "
+                         "long model)")
+    main.name, main.takes = "long", lambda length, reads: not reads and length >= below
     return [main, Route("short", short, ood.read(cfg.short_model), None, None,
-                        lambda seq, reads: reads or len(seq) < below)]
+                        lambda length, reads: reads or length < below)]
+
+
+def _frame(ids: list[str], logits: np.ndarray, spec, cfg: Config, route: Route, calls: bool = False):
+    """Prediction rows of sequences (calls=True) or of windows, with the OOD score and model."""
+    frame = prediction_frame(ids, to_probabilities(logits, spec.task), spec.labels, spec.task,
+                             cfg.threshold, cfg.min_prob, cfg.negative_class, call_columns=calls)
+    frame = _with_ood(frame, logits, spec.task, route.ood_doc)
+    if route.name is not None:
+        frame["model"] = route.name
+    return frame
 
 
 def run(cfg: Config) -> None:
@@ -179,13 +190,14 @@ def run(cfg: Config) -> None:
         raise InputError("give the sequences to score as --input, or aligned reads as --bam")
     chosen = routes(cfg, model)
 
-    def sequences(route: Route) -> Iterator[tuple[str, str]]:
+    def sequences(route: Route) -> Iterator[tuple[str, str | LongSequence]]:
         """The records this route scores; each route reads the inputs once."""
         if cfg.bam:
             return ((rid, seq) for rid, seq in consensus_records(cfg, spec.alphabet)
-                    if route.takes(seq, False))
+                    if route.takes(len(seq), False))
         return ((rid, seq) for path in cfg.input for reads in [is_fastq(path)]
-                for rid, seq in records([path], spec.alphabet) if route.takes(seq, reads))
+                for rid, seq in streamed_records([path], spec.alphabet)
+                if route.takes(len(seq) if isinstance(seq, str) else JOIN_BLOCK + 1, reads))
 
     inputs = [p for p in (*cfg.bam, cfg.regions, cfg.reference) if p is not None] if cfg.bam \
         else list(cfg.input)
@@ -206,24 +218,12 @@ def run(cfg: Config) -> None:
             for route in chosen:
                 for batch in score(route.model, sequences(route), cfg.aggregate, route.window,
                                    route.stride):
-                    probs = to_probabilities(batch.logits, spec.task)
-                    frame = prediction_frame(batch.ids, probs, spec.labels, spec.task, cfg.threshold,
-                                             cfg.min_prob, cfg.negative_class, call_columns=True)
-                    frame = _with_ood(frame, batch.logits, spec.task, route.ood_doc)
-                    if route.name is not None:
-                        frame["model"] = route.name
-                    preds.write(frame)
-                    if tracks is not None:
-                        wlogits = np.stack([w[3] for w in batch.windows])
-                        wprobs = to_probabilities(wlogits, spec.task)
-                        frame = prediction_frame([w[0] for w in batch.windows], wprobs, spec.labels,
-                                                 spec.task, cfg.threshold, cfg.min_prob,
-                                                 cfg.negative_class)
-                        frame = _with_ood(frame, wlogits, spec.task, route.ood_doc)
-                        frame.insert(1, "start", [w[1] for w in batch.windows])
-                        frame.insert(2, "end", [w[2] for w in batch.windows])
-                        if route.name is not None:
-                            frame["model"] = route.name
+                    if batch.ids:  # a batch inside one long sequence closes none
+                        preds.write(_frame(batch.ids, batch.logits, spec, cfg, route, calls=True))
+                    if tracks is not None and len(batch.window_ids):
+                        frame = _frame(batch.window_ids, batch.window_logits, spec, cfg, route)
+                        frame.insert(1, "start", batch.starts)
+                        frame.insert(2, "end", batch.ends)
                         tracks.write(frame)
                     n += len(batch.ids)
                     bar.update(len(batch.ids))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from seqclass.config import OptionError, flag, option
+from seqclass.config import OptionError, at_least, option, within
 
 EARLY_STOP_METRICS = ("mcc", "f1_macro", "loss")
 
@@ -61,15 +61,14 @@ class DeepTrainParams:
 
     def __post_init__(self) -> None:
         """Refuse values no training can use, naming the flag, when the flags are parsed (and
-        when a model directory's config.json is read)."""
-        for name in ("batch_size", "grad_accum", "keep_checkpoints"):
-            if getattr(self, name) < 1:
-                raise OptionError(f"{flag(type(self), name)} must be at least 1")
+        when a model directory's config.json is read). A family's Params checks its own options
+        alone in a `__post_init__` that calls this one first."""
+        at_least(self, ("batch_size", "grad_accum", "keep_checkpoints"))
         if self.max_steps <= 0 and self.epochs < 1:
             raise OptionError("give --epochs of at least 1 or --max-steps")
         for name in ("warmup_ratio", "dropout", "attention_dropout"):
-            if hasattr(self, name) and not 0 <= getattr(self, name) < 1:
-                raise OptionError(f"{flag(type(self), name)} must be in [0, 1)")
+            if hasattr(self, name):
+                within(self, name, 0, 1, high_open=True)
 
 
 @dataclass
@@ -81,6 +80,10 @@ class TokenParams(DeepTrainParams):
     embed_dim: int = option("token embedding size", 64)
     token_k: int | None = option("tokens are k-mers of this length (1: residues; default: 1, "
                                  "embedding-bag 3)", None)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        at_least(self, ("embed_dim", "token_k"))  # the alphabet's vocabulary: check_params
 
 
 @dataclass

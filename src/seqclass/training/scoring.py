@@ -1,14 +1,21 @@
-"""Scoring token arrays with a trained network: eval mode, no gradients, longest-first batches,
-arrays longer than the network's window scored as the mean over windows.
+"""Scoring sequences with a trained network: eval mode, no gradients, longest-first batches,
+sequences longer than the network's window scored as the mean over half-overlapping windows.
+
+A sequence longer than a block (sequence.windows.BLOCK residues) is tokenised a block at a
+time and its windows are scored as they are cut, so a chromosome never has a whole token
+array (8 bytes a residue) in memory; its windows and their mean are those of the short path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Protocol
 
 import numpy as np
 import torch
 
+from seqclass.sequence.windows import BLOCK, TooLong, stream_sliding
 from seqclass.training import batching
 from seqclass.training.devices import autocast, autocast_dtype, inference_device
 
@@ -47,11 +54,78 @@ def infer(net: torch.nn.Module, arrays: list[np.ndarray], max_tokens: int, batch
     return out.astype(np.float32)
 
 
-def score(net: torch.nn.Module, arrays: list[np.ndarray], max_tokens: int, batch_size: int,
-          device_name: str, precision: str,
-          collate: Callable[[list[np.ndarray]], tuple[np.ndarray, ...]] = batching.pad) -> np.ndarray:
-    """infer() on the device and precision a trained model's parameters ask for.  # (N, C)"""
+class Tokens(Protocol):
+    """How a family turns sequences into its network's inputs."""
+
+    max_tokens: int  # tokens per window; 0: a sequence is scored whole, however long
+
+    def encode(self, sequences: list[str]) -> list[np.ndarray]:
+        """Token arrays, one per sequence."""
+
+    def collate(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+        """The network's positional inputs for a batch of token arrays."""
+
+    def blocks(self, parts: Iterable[str]) -> Iterator[np.ndarray]:
+        """A sequence (in parts of any length) tokenised a block at a time; concatenated, the
+        blocks are encode()'s tokens of the whole."""
+
+
+def score(net: torch.nn.Module, sequences: list[str], tokens: Tokens, batch_size: int,
+          device_name: str, precision: str) -> np.ndarray:
+    """Logits of sequences on the device and precision a trained model's parameters ask for.
+
+    Returns  # (N, C) float32"""
+    device, amp = _placed(net, device_name, precision)
+    long = [i for i, s in enumerate(sequences) if len(s) > BLOCK]
+    short = [i for i, s in enumerate(sequences) if len(s) <= BLOCK]
+    parts = [infer(net, tokens.encode([sequences[i] for i in short]), tokens.max_tokens,
+                   batch_size, device, amp, tokens.collate)] if short else []
+    parts += [_window_mean(net, [sequences[i]], tokens, batch_size, device, amp)[None] for i in long]
+    out = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+    order = np.argsort(np.array(short + long, dtype=np.int64), kind="stable")
+    return out[order]
+
+
+def score_stream(net: torch.nn.Module, parts: Iterable[str], tokens: Tokens, batch_size: int,
+                 device_name: str, precision: str) -> np.ndarray:
+    """score() of one sequence that arrives in parts (a chromosome read as it is scored).  # (C,)"""
+    device, amp = _placed(net, device_name, precision)
+    return _window_mean(net, parts, tokens, batch_size, device, amp)
+
+
+def _placed(net: torch.nn.Module, device_name: str,
+            precision: str) -> tuple[torch.device, torch.dtype | None]:
+    """The network moved to its device, and the autocast dtype there."""
     device = inference_device(device_name)
     net.to(device)
-    return infer(net, arrays, max_tokens, batch_size, device,
-                 autocast_dtype(precision, device, strict=False), collate)
+    return device, autocast_dtype(precision, device, strict=False)
+
+
+def _window_mean(net: torch.nn.Module, parts: Iterable[str], tokens: Tokens, batch_size: int,
+                 device: torch.device, amp: torch.dtype | None) -> np.ndarray:
+    """The mean logits of a long sequence's windows, tokenised and scored block by block.  # (C,)"""
+    if tokens.max_tokens <= 0:
+        raise TooLong(f"longer than {BLOCK} residues, for a model that scores sequences whole "
+                      "(trained with --max-len 0): predict with --window")
+    windows = stream_sliding(tokens.blocks(parts), tokens.max_tokens, max(1, tokens.max_tokens // 2))
+    return infer_stream(net, (w for _, w in windows), batch_size, device, amp, tokens.collate)
+
+
+@torch.no_grad()
+def infer_stream(net: torch.nn.Module, windows: Iterable[np.ndarray], batch_size: int,
+                 device: torch.device, amp: torch.dtype | None,
+                 collate: Callable[[list[np.ndarray]], tuple[np.ndarray, ...]]) -> np.ndarray:
+    """The mean logits of one sequence's windows, scored a batch at a time as they come; the
+    sum runs in window order in float64, as infer()'s does.  # (C,) float32"""
+    net.eval()
+    windows = iter(windows)
+    total, n = None, 0
+    while batch := list(islice(windows, batch_size)):
+        inputs = to_device(collate(batch), device)
+        with autocast(device, amp):
+            logits = net(*inputs).float().cpu().numpy().astype(np.float64)  # (b, C)
+        for row in logits:  # one at a time: the order of infer()'s np.add.at
+            total = row if total is None else total + row
+        n += len(batch)
+    assert total is not None, "a sequence has at least one window"
+    return (total / n).astype(np.float32)

@@ -34,7 +34,7 @@ import numpy as np
 
 from seqclass import config
 from seqclass.config import option
-from seqclass.models.base import register, require_at_least_one
+from seqclass.models.base import register
 from seqclass.models.deep import DeepClassifier
 from seqclass.sequence import encoding
 from seqclass.sequence.encoding import vocab_size
@@ -77,6 +77,14 @@ class AwdLstmParams(TokenParams):
                                        "head learns this many times slower than the one above "
                                        "(ULMFiT: 2.6); 1: one learning rate", 2.6)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        config.at_least(self, ("awd_hidden", "awd_layers", "awd_head_hidden", "token_stride"))
+        for name in ("embed_dropout", "weight_dropout", "hidden_dropout"):
+            config.within(self, name, 0, 1, high_open=True)
+        config.above(self, ("lr_decay_per_layer",), 0)
+        config.at_least(self, ("unfreeze_every",), -1)  # -1: everything from the start
+
 
 # ---------------------------------------------------------------- language-model directories
 
@@ -108,18 +116,6 @@ def read_lm_config(directory: str | Path) -> dict[str, Any]:
 class AwdLstm(DeepClassifier):
     Params = AwdLstmParams
     default_token_k = 3
-
-    @classmethod
-    def check(cls, spec: ModelSpec) -> None:
-        p = spec.params
-        require_at_least_one(p, ("embed_dim", "awd_hidden", "awd_layers", "awd_head_hidden", "token_stride"))
-        for name in ("embed_dropout", "weight_dropout", "hidden_dropout"):
-            if not 0 <= getattr(p, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1)")
-        if p.lr_decay_per_layer <= 0:
-            raise ValueError("--lr-decay-per-layer must be positive")
-        if p.unfreeze_every < -1:
-            raise ValueError("--unfreeze-every must be -1, 0 or a number of steps")
 
     @classmethod
     def resolve(cls, spec: ModelSpec) -> ModelSpec:
@@ -158,17 +154,17 @@ class AwdLstm(DeepClassifier):
                              p.hidden_dropout, p.weight_dropout, p.awd_head_hidden, p.dropout)
 
     @classmethod
-    def stride(cls, spec: ModelSpec) -> int:
+    def token_stride(cls, spec: ModelSpec) -> int:
         return spec.params.token_stride or 1
 
     @classmethod
     def encode(cls, spec: ModelSpec, sequences: list[str]) -> list[np.ndarray]:
-        return encoding.encode_all(sequences, spec.alphabet, cls.token_k(spec), cls.stride(spec))
+        return encoding.encode_all(sequences, spec.alphabet, cls.token_k(spec), cls.token_stride(spec))
 
     @classmethod
     def token_lengths(cls, spec: ModelSpec, sequences: list[str]) -> np.ndarray:
         """Tokens per sequence, for length bucketing.  # (N,) int64"""
-        k, stride = cls.token_k(spec), cls.stride(spec)
+        k, stride = cls.token_k(spec), cls.token_stride(spec)
         return np.array([max(1, -(-(len(s) - k + 1) // stride)) for s in sequences], dtype=np.int64)
 
     @classmethod
@@ -176,7 +172,7 @@ class AwdLstm(DeepClassifier):
         max_len = spec.params.max_len
         if max_len <= 0:
             return 0
-        return max(1, math.ceil((max_len - cls.token_k(spec) + 1) / cls.stride(spec)))
+        return max(1, math.ceil((max_len - cls.token_k(spec) + 1) / cls.token_stride(spec)))
 
     # ------------------------------------------------------------ hooks of training.loop
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqclass.config import option
-from seqclass.models.base import register, require_at_least_one
+from seqclass.config import at_least, option
+from seqclass.models.base import register
 from seqclass.models.deep import DeepClassifier
 from seqclass.sequence.encoding import vocab_size
 from seqclass.spec import ModelSpec
@@ -25,14 +25,14 @@ class BiLstmParams(TokenParams):
     lstm_hidden: int = option("LSTM units per direction", 128)
     lstm_layers: int = option("stacked bidirectional LSTM layers", 1)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        at_least(self, ("lstm_hidden", "lstm_layers"))
+
 
 @register("bilstm")
 class BiLstm(DeepClassifier):
     Params = BiLstmParams
-
-    @classmethod
-    def check(cls, spec: ModelSpec) -> None:
-        require_at_least_one(spec.params, ("embed_dim", "lstm_hidden", "lstm_layers"))
 
     @classmethod
     def build(cls, spec: ModelSpec):

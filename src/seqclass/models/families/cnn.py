@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqclass.config import option
-from seqclass.models.base import register, require_at_least_one
+from seqclass.config import OptionError, at_least, option
+from seqclass.models.base import register
 from seqclass.models.deep import DeepClassifier
 from seqclass.sequence.alphabets import DNA, core_size
 from seqclass.spec import ModelSpec
@@ -44,6 +44,20 @@ class CnnParams(DeepTrainParams):
     rc_average: bool = option("DNA: average the logits of each sequence and of its reverse "
                               "complement (strand-independent predictions)", False)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        at_least(self, ("channels", "kernel_size", "conv_layers", "pool_size"))
+        if self.pooling == "flatten":
+            if self.max_len <= 0:
+                raise OptionError("--pooling flatten needs --max-len: the input length the dense "
+                                  "layer is built for")
+            left = self.max_len  # networks.cnn.pooled_length, without importing PyTorch
+            for _ in range(self.conv_layers):
+                left //= self.pool_size
+                if left < 1:
+                    raise OptionError(f"--max-len {self.max_len} leaves no position after "
+                                      f"{self.conv_layers} max-pools of width {self.pool_size}")
+
 
 @register("cnn")
 class Cnn(DeepClassifier):
@@ -51,18 +65,9 @@ class Cnn(DeepClassifier):
 
     @classmethod
     def check(cls, spec: ModelSpec) -> None:
-        from seqclass.models.networks.cnn import pooled_length
-
-        p = spec.params
-        if p.rc_average and spec.alphabet != DNA:
+        """The options that depend on the data (the rest: CnnParams.__post_init__)."""
+        if spec.params.rc_average and spec.alphabet != DNA:
             raise ValueError("--rc-average needs DNA")
-        require_at_least_one(p, ("channels", "kernel_size", "conv_layers", "pool_size"))
-        if p.pooling == "flatten" and p.max_len <= 0:
-            raise ValueError("--pooling flatten needs --max-len: the input length the dense "
-                             "layer is built for")
-        if p.pooling == "flatten" and pooled_length(p.max_len, p.conv_layers, p.pool_size) < 1:
-            raise ValueError(f"--max-len {p.max_len} leaves no position after "
-                             f"{p.conv_layers} max-pools of width {p.pool_size}")
 
     @classmethod
     def build(cls, spec: ModelSpec):

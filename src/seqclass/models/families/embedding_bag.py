@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqclass.config import option
+from seqclass.config import at_least, option
 from seqclass.models.base import register
 from seqclass.models.deep import DeepClassifier
 from seqclass.sequence.encoding import vocab_size
@@ -24,16 +24,15 @@ from seqclass.training.params import TokenParams
 class EmbeddingBagParams(TokenParams):
     bag_hidden: int = option("units of the hidden layer after the bag; 0: a linear head", 128)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        at_least(self, ("bag_hidden",), 0)
+
 
 @register("embedding-bag")
 class EmbeddingBag(DeepClassifier):
     Params = EmbeddingBagParams
     default_token_k = 3
-
-    @classmethod
-    def check(cls, spec: ModelSpec) -> None:
-        if spec.params.embed_dim < 1 or spec.params.bag_hidden < 0:
-            raise ValueError("--embed-dim must be at least 1 and --bag-hidden at least 0")
 
     @classmethod
     def build(cls, spec: ModelSpec):

@@ -7,13 +7,14 @@ standardised GC fraction and its square, so a class may own a band of GC values.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from seqclass.models.base import Classifier, check_shapes, register
 from seqclass.models.linear import fit_logreg
-from seqclass.sequence.alphabets import DNA, gc_fraction
+from seqclass.sequence.alphabets import DNA, gc_fraction, gc_fraction_of
 from seqclass.spec import ModelSpec, TrainContext, TrainData
 
 
@@ -25,8 +26,8 @@ class GcLogRegParams:
         "help": "class weights of the loss: balanced or none", "choices": ["balanced", "none"]})
 
 
-def _raw(sequences: list[str]) -> np.ndarray:
-    gc = np.array([gc_fraction(s) for s in sequences], dtype=np.float64)
+def _raw(fractions: list[float]) -> np.ndarray:
+    gc = np.array(fractions, dtype=np.float64)
     return np.stack([gc, gc ** 2], axis=1)  # (N, 2)
 
 
@@ -43,14 +44,20 @@ class GcLogReg(Classifier):
     def fit(cls, spec: ModelSpec, train: TrainData, valid: TrainData | None, seed: int,
             context: TrainContext | None = None) -> GcLogReg:
         cls.check_params(spec)
-        raw = _raw(train.sequences)
+        raw = _raw([gc_fraction(s) for s in train.sequences])
         mean, scale = raw.mean(axis=0), raw.std(axis=0) + 1e-9
         x = (raw - mean) / scale
         coef, intercept = fit_logreg(x, train, spec, seed)
         return cls(spec, mean, scale, coef, intercept)
 
     def logits(self, sequences: list[str]) -> np.ndarray:
-        x = (_raw(sequences) - self.mean) / self.scale  # (N, 2)
+        return self._linear([gc_fraction(s) for s in sequences])
+
+    def stream_logits(self, parts: Iterable[str]) -> np.ndarray:
+        return self._linear([gc_fraction_of(parts)])[0]
+
+    def _linear(self, fractions: list[float]) -> np.ndarray:
+        x = (_raw(fractions) - self.mean) / self.scale  # (N, 2)
         return (x @ self.coef.T + self.intercept).astype(np.float32)  # (N, C)
 
     def tensors(self) -> dict[str, np.ndarray]:

@@ -21,21 +21,26 @@ trained or loaded.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from seqclass.config import option
+from seqclass.config import at_least, option
 from seqclass.models.base import register
 from seqclass.models.deep import DeepClassifier
+from seqclass.sequence.windows import BLOCK, rejoin
 from seqclass.spec import ModelSpec, TrainContext, TrainData
 from seqclass.training.params import DeepTrainParams
 
 BUNDLE = "hf"
 INPUT_MODES = ("auto", "raw", "spaced", "kmers")
 FALLBACK_POSITIONS = 512
+# residues tokenised at a time in a long sequence: a multiple of 6, so that a tokenizer of
+# non-overlapping 6-mers (Nucleotide Transformer) cuts each block as it cuts the whole
+TOKENIZER_BLOCK = 6 * (BLOCK // 6)
 
 
 @dataclass
@@ -53,10 +58,17 @@ class PretrainedParams:
                            "auto", choices=list(INPUT_MODES))
     hf_kmer: int = option("k of --hf-input kmers", 6)
 
+    def __post_init__(self) -> None:
+        at_least(self, ("hf_kmer",))
+
 
 @dataclass
 class HfParams(DeepTrainParams, PretrainedParams):
     """The shared training options and those of a pretrained checkpoint."""
+
+    def __post_init__(self) -> None:
+        DeepTrainParams.__post_init__(self)
+        PretrainedParams.__post_init__(self)
 
 
 # ---------------------------------------------------------------- transformers, lazily
@@ -169,6 +181,13 @@ class Codec:
         ids = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
         return [np.asarray(x, dtype=np.int64) if len(x) else self.empty for x in ids]
 
+    def blocks(self, parts: Iterable[str]) -> Iterator[np.ndarray]:
+        """A sequence's token ids a block of residues at a time. Overlapping k-mers
+        (--hf-input kmers) and one-residue tokens are those of the whole sequence; a tokenizer
+        that merges residues (BPE) may cut a block's edge differently from the whole."""
+        for piece in rejoin(parts, TOKENIZER_BLOCK, self.k - 1 if self.mode == "kmers" else 0):
+            yield self.encode([piece])[0]
+
     def collate(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """input_ids and attention_mask  # (B, L) int64 each, padding after each sequence"""
         rows = [np.concatenate([self.prefix, a[:self.max_tokens], self.suffix]).astype(np.int64)
@@ -195,8 +214,6 @@ def load_codec(source: str | Path, spec: ModelSpec, local: bool) -> Codec:
     trust = bool(p.trust_remote_code)
     tokenizer = from_pretrained("AutoTokenizer", source, trust, local)
     config = from_pretrained("AutoConfig", source, trust, local)
-    if p.hf_kmer < 1:
-        raise ValueError("--hf-kmer must be at least 1")
     mode = resolve_input_mode(tokenizer, spec)
     return Codec(tokenizer, config, mode, p.hf_kmer)
 
@@ -269,15 +286,8 @@ class HfClassifier(DeepClassifier):
         record["hf"] = {"max_tokens": codec.max_tokens, "input": codec.mode}
         return cls(spec, net, codec, record)
 
-    def logits(self, sequences: list[str]) -> np.ndarray:
-        from seqclass.training.scoring import score
-
-        if not sequences:
-            return np.zeros((0, len(self.spec.labels)), dtype=np.float32)
-        p = self.spec.params
-        return score(self.net, self.codec.encode(sequences), self.codec.max_tokens,
-                     2 * p.batch_size, p.device,
-                     p.precision, self.codec.collate)  # (N, C)
+    def tokens(self) -> Codec:
+        return self.codec
 
     def tensors(self) -> dict[str, np.ndarray]:
         return {}  # all weights are in hf/

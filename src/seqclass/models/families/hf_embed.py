@@ -18,14 +18,15 @@ checkpoint.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
-from seqclass.config import option
-from seqclass.models.base import Classifier, register, require_at_least_one
+from seqclass.config import at_least, option
+from seqclass.models.base import Classifier, register
 from seqclass.models.families import hf
 from seqclass.models.linear import fit_logreg
 from seqclass.spec import ModelSpec, TrainContext, TrainData
@@ -50,6 +51,10 @@ class HfEmbedParams(hf.PretrainedParams):
     precision: str = option("autocast precision", "auto", choices=["auto", "fp32", "bf16", "fp16"])
     device: str = option("where to train and score: auto picks CUDA when available", "auto",
                          choices=["auto", "cpu", "cuda"])
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        at_least(self, ("batch_size", "head_hidden", "head_epochs"))
 
 
 @register("hf-embed")
@@ -93,8 +98,7 @@ class HfEmbed(Classifier):
         from seqclass.training.scoring import score
 
         p = spec.params
-        return score(net, codec.encode(sequences), codec.max_tokens, p.batch_size, p.device,
-                     p.precision, codec.collate)
+        return score(net, sequences, codec, p.batch_size, p.device, p.precision)
 
     def embed(self, sequences: list[str]) -> np.ndarray:
         return self._embed(self.net, self.codec, self.spec, sequences)
@@ -106,7 +110,6 @@ class HfEmbed(Classifier):
             context: TrainContext | None = None) -> HfEmbed:
         import torch
 
-        require_at_least_one(spec.params, ("batch_size", "head_hidden", "head_epochs"))
         source = hf.check_source(spec)
         codec = hf.load_codec(source, spec, local=False)
         spec = replace(spec, params=replace(spec.params, hf_input=codec.mode))  # config.json records it
@@ -137,9 +140,20 @@ class HfEmbed(Classifier):
     def logits(self, sequences: list[str]) -> np.ndarray:
         if not sequences:
             return np.zeros((0, len(self.spec.labels)), dtype=np.float32)
-        z = (self.embed(sequences) - self.head["mean"]) / self.head["scale"]  # (N, D)
+        return self._head(self.embed(sequences))
+
+    def stream_logits(self, parts: Iterable[str]) -> np.ndarray:
+        from seqclass.training.scoring import score_stream
+
+        p = self.spec.params
+        embedding = score_stream(self.net, parts, self.codec, p.batch_size, p.device, p.precision)
+        return self._head(embedding[None])[0]
+
+    def _head(self, x: np.ndarray) -> np.ndarray:
+        """Embeddings  # (N, D) → logits  # (N, C)"""
+        z = (x - self.head["mean"]) / self.head["scale"]
         if self._mlp is None:
-            return (z @ self.head["coef"].T + self.head["intercept"]).astype(np.float32)  # (N, C)
+            return (z @ self.head["coef"].T + self.head["intercept"]).astype(np.float32)
         import torch
 
         with torch.no_grad():

@@ -7,15 +7,16 @@ weights, saved as `idf` (F,), `coef` (C, F) and `intercept` (C,).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
 
 from seqclass import config
-from seqclass.models.base import Classifier, check_shapes, register, require_at_least_one
+from seqclass.models.base import Classifier, check_shapes, register
 from seqclass.models.linear import fit_logreg
-from seqclass.sequence.kmers import check_k, count_matrix, n_features
+from seqclass.sequence.kmers import check_k, count_matrix, n_features, stream_counts
 from seqclass.spec import ModelSpec, TrainContext, TrainData
 
 
@@ -30,6 +31,9 @@ class KmerLogRegParams:
     max_iter: int = field(default=2000, metadata={"help": "solver iterations"})
     class_weight: str = field(default="balanced", metadata={
         "help": "class weights of the loss: balanced or none", "choices": ["balanced", "none"]})
+
+    def __post_init__(self) -> None:
+        config.at_least(self, ("k", "kmer_stride"))  # k against the alphabet: check_params
 
 
 def tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
@@ -67,8 +71,16 @@ class KmerLogReg(Classifier):
         return cls(spec, idf, coef, intercept)
 
     def logits(self, sequences: list[str]) -> np.ndarray:
-        x = self._features(sequences)  # (N, F)
-        return np.asarray(x @ self.coef.T + self.intercept[None, :], dtype=np.float32)  # (N, C)
+        return self._linear(self._features(sequences))
+
+    def stream_logits(self, parts: Iterable[str]) -> np.ndarray:
+        p = self.spec.params
+        counts = stream_counts(parts, p.k, self.spec.alphabet, p.kmer_stride, p.canonical)
+        return self._linear(tfidf(counts, self.idf))[0]
+
+    def _linear(self, x: sparse.csr_matrix) -> np.ndarray:
+        """TF-IDF features  # (N, F) → logits  # (N, C)"""
+        return np.asarray(x @ self.coef.T + self.intercept[None, :], dtype=np.float32)
 
     def tensors(self) -> dict[str, np.ndarray]:
         return {"idf": self.idf, "coef": self.coef, "intercept": self.intercept}
@@ -76,7 +88,6 @@ class KmerLogReg(Classifier):
     @classmethod
     def check_params(cls, spec: ModelSpec) -> None:
         check_k(spec.params.k, spec.alphabet, config.flag(KmerLogRegParams, "k"))
-        require_at_least_one(spec.params, ("kmer_stride",))
 
     @classmethod
     def from_tensors(cls, spec: ModelSpec, tensors: dict[str, np.ndarray]) -> KmerLogReg:

@@ -88,6 +88,11 @@ class SimilarityParams:
                                choices=["balanced", "none"])
     threads: int = option("BLAST threads", 1)
 
+    def __post_init__(self) -> None:
+        config.at_least(self, ("max_hits", "threads"))
+        config.at_least(self, ("kmer_k",), 0)  # 0: none; a k against the alphabet: check_params
+        config.within(self, "holdout_identity", 0, 1, low_open=True)
+
 
 def program(spec: ModelSpec) -> str:
     name = spec.params.search
@@ -201,10 +206,6 @@ class Similarity(Classifier):
         if spec.alphabet != needs:
             raise ValueError(f"--search {program(spec)} needs {'DNA' if needs == DNA else 'protein'} "
                              f"sequences, not {spec.alphabet}")
-        if p.max_hits < 1 or p.threads < 1:
-            raise ValueError("--max-hits and --threads must be at least 1")
-        if not 0 < p.holdout_identity <= 1:
-            raise ValueError("--holdout-identity must be in (0, 1]")
         if p.kmer_k:
             check_k(p.kmer_k, spec.alphabet, config.flag(SimilarityParams, "kmer_k"))
 

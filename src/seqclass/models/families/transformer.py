@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from seqclass.config import option
+from seqclass.config import OptionError, at_least, option
 from seqclass.models.base import register
 from seqclass.models.deep import DeepClassifier
 from seqclass.sequence.encoding import vocab_size
@@ -36,20 +36,18 @@ class TransformerParams(TokenParams):
                                       "attention cannot use its fused kernel and a training step "
                                       "takes about 5x the time and 4x the memory", 0.0)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        at_least(self, ("heads", "encoder_layers", "ff_dim"))
+        if self.embed_dim % self.heads:
+            raise OptionError(f"--heads {self.heads} must divide --embed-dim {self.embed_dim}")
+        if self.positions == "learned" and self.max_len <= 0:
+            raise OptionError("--positions learned needs --max-len above 0 (or use sinusoidal)")
+
 
 @register("transformer")
 class Transformer(DeepClassifier):
     Params = TransformerParams
-
-    @classmethod
-    def check(cls, spec: ModelSpec) -> None:
-        p = spec.params
-        if p.embed_dim < 1 or p.heads < 1 or p.embed_dim % p.heads:
-            raise ValueError(f"--heads {p.heads} must divide --embed-dim {p.embed_dim}")
-        if p.encoder_layers < 1 or p.ff_dim < 1:
-            raise ValueError("--encoder-layers and --ff-dim must be at least 1")
-        if p.positions == "learned" and p.max_len <= 0:
-            raise ValueError("--positions learned needs --max-len above 0 (or use sinusoidal)")
 
     @classmethod
     def upgrade_params(cls, stored: dict[str, Any]) -> dict[str, Any]:
