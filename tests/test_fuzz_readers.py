@@ -3,7 +3,8 @@ line on stderr naming the problem with exit status 1: never a traceback, never a
 the output path of a failed command.
 
 Inputs are drawn by hypothesis: FASTA and FASTQ text built from valid and broken pieces
-(headers without sequence, stray bytes, non-ASCII, truncation, gzip cut short), CSV/TSV
+(headers without sequence, stray bytes, non-ASCII, truncation, gzip cut short; also read as
+chromosomes, in blocks of a few residues, by predict), CSV/TSV
 tables and samplesheets with missing or empty cells, and copies of a model directory of
 tests/fixtures/models_v0.1 with its JSON edited. The budget is fixed (EXAMPLES per property,
 derandomized, so CI sees the same cases every run); SEQCLASS_FUZZ_EXAMPLES raises it for a
@@ -97,6 +98,39 @@ def test_build_on_fuzzed_fasta(data, gz, label):
         out = Path(tmp) / "d.parquet"
         source = f"{label}={path}" if label else str(path)
         run(["build", "--input", source, f"neg={other}", "--out", str(out)], out)
+
+
+@FUZZ
+@given(data=fasta_bytes(), family=st.sampled_from(["kmer-logreg", "cnn"]), whole=st.booleans())
+def test_predict_on_fuzzed_fasta_read_as_chromosomes(data, family, whole):
+    """Blocks of 16 residues: every record over 16 is read, checked and scored as it streams."""
+    from seqclass.io import sequences
+    from seqclass.models import deep
+    from seqclass.sequence import kmers
+
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as patches:
+        for module, name in ((sequences, "JOIN_BLOCK"), (kmers, "BLOCK"), (deep, "BLOCK")):
+            patches.enter_context(_patched(module, name, 16))
+        model = Path(tmp) / "model"
+        shutil.copytree(LEGACY / family, model)
+        if whole:
+            config = json.loads((model / "config.json").read_text())
+            config["window"] = config["stride"] = None
+            (model / "config.json").write_text(json.dumps(config))
+        path = Path(tmp) / "in.fa"
+        path.write_bytes(data)
+        out = Path(tmp) / "p.tsv"
+        run(["predict", "--model", str(model), "--input", str(path), "--out", str(out)], out)
+
+
+@contextlib.contextmanager
+def _patched(module, name: str, value):
+    before = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, before)
 
 
 @FUZZ

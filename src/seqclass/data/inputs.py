@@ -17,6 +17,7 @@ from seqclass.sequence import alphabets
 
 BATCH_RECORDS = 1024  # table rows read at a time
 ALPHABET_SAMPLE = 200  # records whose alphabet is checked against the model's
+SAMPLE_RESIDUES = 10_000  # of each, so that 200 contigs of a megabase are not held for it
 
 
 def records(paths: list[Path], alphabet: str) -> Iterator[tuple[str, str]]:
@@ -67,11 +68,11 @@ def _normalised(parts: Iterable[str], alphabet: str, sample: list[str], path: Pa
 
 
 def _sampled(sample: list[str], seq: str, alphabet: str, path: Path) -> None:
-    """Keep the first records (of a long one, its first block) for the alphabet check, and
-    make it once there are enough or one is long."""
+    """Keep the start of the first records for the alphabet check (a protein shows a letter
+    only proteins use within a few residues), and make it once there are enough or one is long."""
     if len(sample) < ALPHABET_SAMPLE:
-        sample.append(seq)
-        if len(sample) == ALPHABET_SAMPLE or len(seq) > 10_000:
+        sample.append(seq[:SAMPLE_RESIDUES])
+        if len(sample) == ALPHABET_SAMPLE or len(seq) > SAMPLE_RESIDUES:
             _check_alphabet(sample, alphabet, path)
 
 
