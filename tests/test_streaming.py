@@ -23,6 +23,7 @@ from conftest import fails, random_dna
 from seqclass.cli import main
 from seqclass.io import sequences as seqio
 from seqclass.models import inference, store
+from seqclass.models.base import Classifier
 from seqclass.sequence import encoding, kmers, windows
 
 LEGACY = Path(__file__).parent / "fixtures" / "models_v0.1"
@@ -187,7 +188,7 @@ def test_windowed_model_scores_a_chromosome_as_it_did_whole(family, tmp_path, on
     whole = predict(LEGACY / family, fasta, tmp_path / "whole.tsv")
     with monkeypatch.context() as patch:
         patch.setattr(seqio, "JOIN_BLOCK", 3000)
-        patch.setattr(inference, "BATCH_WINDOWS", 64)
+        patch.setattr(Classifier, "batch_windows", 64)
         streamed = predict(LEGACY / family, fasta, tmp_path / "streamed.tsv")
     for a, b in zip(streamed, whole):
         assert_same(a, b)

@@ -35,6 +35,8 @@ class Classifier(ABC):
     # modules the family needs beyond the core install, and the pip extra that brings them
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
+    # windows per logits() call when a long sequence is scored: bounds the memory of scoring
+    batch_windows: ClassVar[int] = 2048
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec

@@ -23,7 +23,6 @@ from seqclass.models.base import Classifier
 from seqclass.sequence.windows import TooLong, iter_sliding, stream_sliding
 
 AGGREGATES = ("mean", "max")
-BATCH_WINDOWS = 2048  # windows scored together: the memory of scoring, whatever the sequence
 
 
 @dataclass
@@ -46,7 +45,7 @@ def score(model: Classifier, records: Iterable[tuple[str, str | LongSequence]],
     is then scored alone, by the family's stream_logits."""
     window = window or model.spec.window
     stride = stride or model.spec.stride or window  # an int wherever window is
-    batch_windows = batch_windows or BATCH_WINDOWS
+    batch_windows = batch_windows or model.batch_windows
     batch = _Batch(model, aggregate)
     for rid, seq in records:
         if isinstance(seq, LongSequence) and (window is None or stride is None):

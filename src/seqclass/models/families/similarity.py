@@ -45,6 +45,7 @@ import tempfile
 import weakref
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from scipy import sparse
@@ -188,6 +189,7 @@ def one_hot_targets(train: TrainData, spec: ModelSpec) -> np.ndarray:
 @register("similarity")
 class Similarity(Classifier):
     Params = SimilarityParams
+    batch_windows: ClassVar[int] = 32768  # each logits() call starts BLAST and reads its database
 
     def __init__(self, spec: ModelSpec, reference: list[str], targets: np.ndarray, coef: np.ndarray,
                  intercept: np.ndarray, idf: np.ndarray | None):
