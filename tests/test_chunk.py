@@ -132,9 +132,11 @@ def test_chunk_dataset_without_split(tmp_path, lengths_dataset):
     assert rows and all(r["split"] is None for r in rows)
 
 
-def test_window_count_matches_sliding():
-    from seqclass.sequence.windows import count, sliding
+def test_windows_one_at_a_time_are_sliding_windows():
+    from seqclass.sequence.windows import iter_sliding, sliding
 
     for length in range(1, 120):
         for window, stride in ((1, 1), (7, 3), (50, 25), (100, 100), (100, 30)):
-            assert count(length, window, stride) == len(sliding(length, window, stride))
+            spans = sliding(length, window, stride)
+            assert list(iter_sliding(length, window, stride)) == spans
+            assert spans[-1][1] == length and all(e - s == min(window, length) for s, e in spans)

@@ -105,11 +105,10 @@ def test_build_on_fuzzed_fasta(data, gz, label):
 def test_predict_on_fuzzed_fasta_read_as_chromosomes(data, family, whole):
     """Blocks of 16 residues: every record over 16 is read, checked and scored as it streams."""
     from seqclass.io import sequences
-    from seqclass.models import deep
-    from seqclass.sequence import kmers
+    from seqclass.sequence import windows
 
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as patches:
-        for module, name in ((sequences, "JOIN_BLOCK"), (kmers, "BLOCK"), (deep, "BLOCK")):
+        for module, name in ((sequences, "JOIN_BLOCK"), (windows, "BLOCK")):
             patches.enter_context(_patched(module, name, 16))
         model = Path(tmp) / "model"
         shutil.copytree(LEGACY / family, model)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +35,7 @@ WHOLE = ["cnn", "gc-logreg", "kmer-logreg", "transformer"]  # also trained witho
 def small_blocks(monkeypatch):
     """Blocks of 3 kb (read, count, tokenise): a 20-kb record is a chromosome to the code."""
     monkeypatch.setattr(seqio, "JOIN_BLOCK", 3000)
-    for module in list(sys.modules.values()):
-        name = getattr(module, "__name__", "")
-        if name.startswith("seqclass.") and getattr(module, "BLOCK", None) == windows.BLOCK:
-            monkeypatch.setattr(module, "BLOCK", 3000)
-    for module in [m for n, m in sys.modules.items() if n == "seqclass.models.families.hf"]:
-        monkeypatch.setattr(module, "TOKENIZER_BLOCK", 3000)
+    monkeypatch.setattr(windows, "BLOCK", 3000)
 
 
 def whole_sequence_model(family: str, tmp_path: Path, **params) -> Path:
@@ -121,7 +115,7 @@ def test_kmer_counts_block_by_block_are_whole_counts(k, stride, canonical, monke
     rng = random.Random(k)
     seqs = [random_dna(rng, n) + "N" + random_dna(rng, 50) for n in (0, 5, 2999, 7001)]
     whole = kmers.count_matrix(seqs, k, "dna", stride, canonical)
-    monkeypatch.setattr(kmers, "BLOCK", 1000)
+    monkeypatch.setattr(windows, "BLOCK", 1000)
     blockwise = kmers.count_matrix(seqs, k, "dna", stride, canonical)
     assert (whole != blockwise).nnz == 0 and whole.nnz > 0
     streamed = kmers.stream_counts([seqs[3][:1234], seqs[3][1234:]], k, "dna", stride, canonical)
@@ -150,7 +144,7 @@ def test_tokens_block_by_block_are_whole_tokens(k, stride, monkeypatch):
             return encoding.encode_all(seqs, "dna", k, stride)
 
     seq = random_dna(random.Random(3), 9_000) + "NN" + random_dna(random.Random(4), 1_001)
-    monkeypatch.setattr(deep, "BLOCK", 1000)
+    monkeypatch.setattr(windows, "BLOCK", 1000)
     blocks = list(deep.FamilyTokens(Family, None).blocks([seq[:4321], seq[4321:]]))
     assert len(blocks) > 5
     np.testing.assert_array_equal(np.concatenate(blocks), encoding.tokens(seq, "dna", k, stride))
@@ -161,6 +155,8 @@ def test_a_long_record_is_read_as_it_is_consumed(tmp_path, small_blocks):
     got = list(seqio.read_streamed(fasta))
     assert [rid for rid, _ in got] == ["short1", "chrom", "short2"]
     assert isinstance(got[1][1], seqio.LongSequence)  # left unread: the reader skipped it
+    with pytest.raises(RuntimeError, match="moved past it"):
+        list(got[1][1])  # not a silently shorter sequence
     whole = {r.id: r.sequence for r in seqio.read_sequences(fasta)}
     long = next(seq for rid, seq in seqio.read_streamed(fasta) if rid == "chrom")
     parts = list(long)
@@ -192,7 +188,7 @@ def test_windowed_model_scores_a_chromosome_as_it_did_whole(family, tmp_path, on
         streamed = predict(LEGACY / family, fasta, tmp_path / "streamed.tsv")
     for a, b in zip(streamed, whole):
         assert_same(a, b)
-    assert len(whole[1]) == sum(windows.count(n, 41, 20) for n in (300, 20_011, 90))
+    assert len(whole[1]) == sum(len(windows.sliding(n, 41, 20)) for n in (300, 20_011, 90))
 
 
 @pytest.mark.parametrize("family", WHOLE)
@@ -210,10 +206,13 @@ def test_whole_sequence_model_scores_a_chromosome_as_it_did_whole(family, tmp_pa
 
 
 def test_a_model_without_a_window_or_max_len_refuses_a_chromosome(tmp_path, capsys, small_blocks):
+    """It has no window to cut a streamed record into; a sequence in memory it scores whole."""
     model = whole_sequence_model("cnn", tmp_path, max_len=0, pooling="max")
     fasta = genome_fasta(tmp_path / "g.fa")
     fails(capsys, ["predict", "--model", model, "--input", fasta, "--out", tmp_path / "p.tsv"],
           ["record 'chrom'", "--max-len 0", "--window"], watch=[tmp_path])
+    chrom = next(r.sequence for r in seqio.read_sequences(fasta) if r.id == "chrom")
+    assert store.load(model, 1, False).logits([chrom]).shape == (1, 2)
 
 
 # ---------------------------------------------------------------- batches

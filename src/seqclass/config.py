@@ -173,7 +173,7 @@ def above(obj: Any, names: typing.Iterable[str], low: int | float = 0) -> None:
     for name in names:
         value = getattr(obj, name)
         if value is not None and not value > low:
-            raise OptionError(f"{flag(type(obj), name)} {value}: must be above {low:g}")
+            raise OptionError(f"{flag(type(obj), name)} {value}: must be above {low}")
 
 
 def within(obj: Any, name: str, low: float, high: float, *, low_open: bool = False,
@@ -182,9 +182,9 @@ def within(obj: Any, name: str, low: float, high: float, *, low_open: bool = Fal
     value = getattr(obj, name)
     if value is None:
         return
-    above = value > low if low_open else value >= low
-    below = value < high if high_open else value <= high
-    if not (above and below):  # also NaN
+    over_low = value > low if low_open else value >= low
+    under_high = value < high if high_open else value <= high
+    if not (over_low and under_high):  # also NaN
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         raise OptionError(f"{flag(type(obj), name)} {value}: must be in {interval}")
 

@@ -42,7 +42,7 @@ def _records(paths: list[Path], alphabet: str,
                 parts = _normalised(raw, alphabet, sample, path, rid)
                 first = next(parts)
                 _sampled(sample, first, alphabet, path)
-                yield rid, LongSequence(itertools.chain([first], parts))
+                yield rid, LongSequence(itertools.chain([first], parts), raw.min_length)
                 continue
             seq = next(_normalised([raw], alphabet, sample, path, rid))
             _sampled(sample, seq, alphabet, path)

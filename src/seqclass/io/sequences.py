@@ -144,13 +144,15 @@ JOIN_BLOCK = 1 << 20  # residues per joined block
 
 class LongSequence:
     """A FASTA record longer than a block, read while it is consumed: iterating it (once) gives
-    its residues in blocks of about JOIN_BLOCK; `length` counts those given so far. The reader
-    skips what a consumer leaves unread before it reads the next record."""
+    its residues in blocks of about JOIN_BLOCK; `length` counts those given so far, and
+    `min_length` is known from the start. The reader skips what a consumer leaves unread when
+    it reads the next record; reading on after that is an error, not a shorter sequence."""
 
-    def __init__(self, parts: Iterator[str]):
+    def __init__(self, parts: Iterator[str], min_length: int):
         self._parts = parts
+        self.min_length = min_length
         self.length = 0
-        self._read = False
+        self._read = self._skipped = False
 
     def __iter__(self) -> Iterator[str]:
         if self._read:
@@ -159,8 +161,11 @@ class LongSequence:
         for part in self._parts:
             self.length += len(part)
             yield part
+        if self._skipped:
+            raise RuntimeError("a LongSequence read after the reader moved past it")
 
-    def drain(self) -> None:
+    def skip_rest(self) -> None:
+        self._skipped = True
         for _ in self._parts:
             pass
 
@@ -187,8 +192,8 @@ class _Body:
             if size >= JOIN_BLOCK:
                 yield "".join(held).replace(" ", "")
                 held, size = [], 0
-        if held:
-            yield "".join(held).replace(" ", "")
+        if last := "".join(held).replace(" ", ""):
+            yield last
 
 
 def _fasta(path: Path, first: str, lines: Iterator[str],
@@ -206,9 +211,9 @@ def _fasta(path: Path, first: str, lines: Iterator[str],
         if not head:
             raise InputError("empty sequence", path, rid)
         if stream and len(head) == 2:
-            seq = LongSequence(itertools.chain(head, blocks))
+            seq = LongSequence(itertools.chain(head, blocks), sum(map(len, head)))
             yield rid, desc, seq
-            seq.drain()
+            seq.skip_rest()
         else:
             yield rid, desc, "".join([*head, *blocks])
         header = body.next_header

@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from seqclass.models.base import Classifier
-from seqclass.sequence import encoding
-from seqclass.sequence.windows import BLOCK, rejoin
+from seqclass.sequence import encoding, windows
 from seqclass.spec import ModelSpec, TrainContext, TrainData
 from seqclass.training.batching import pad
 from seqclass.training.params import DeepTrainParams
@@ -179,5 +178,5 @@ class FamilyTokens:
         """A sequence's tokens a block at a time. Blocks start on the token stride and reach
         k - 1 residues into the next, so each block's tokens are those that start in it."""
         k, step = self.family.token_k(self.spec), self.family.token_stride(self.spec)
-        for piece in rejoin(parts, step * max(1, BLOCK // step), k - 1):
+        for piece in windows.rejoin(parts, windows.aligned_block(step), k - 1):
             yield self.encode([piece])[0]

@@ -138,8 +138,10 @@ class _Batch:
     def score(self) -> Scored:
         logits = self._logits()  # (W, C)
         owner = np.array(self.owner, dtype=np.int64)
-        if self.carry is None and self.closed == len(self.ids):  # every sequence whole: one pass
-            rows = aggregate_windows(logits, owner, self.how) if len(owner) else logits[:0]
+        if self.carry is None and self.closed == len(self.ids):
+            # every sequence whole in this batch: as aggregate_windows always has (the same
+            # float32 sums), so such results are the same as before streaming, bit for bit
+            rows = aggregate_windows(logits, owner, self.how)
         else:
             rows = self._carried(logits, owner)
         windows = ([self.ids[i] for i in self.owner], np.array(self.starts, dtype=np.int64),
@@ -161,16 +163,16 @@ class _Batch:
 
     def _carried(self, logits: np.ndarray, owner: np.ndarray) -> np.ndarray:
         """Rows of the sequences this batch closes, where one spans batches: the first adds its
-        carried sum (or maximum), the last one left open becomes the next carry.  # (closed, C)"""
+        carried sum (or maximum), the last one left open becomes the next carry. Sums run in
+        float64 across batches.  # (closed, C) float64, as aggregate_windows' means"""
         totals, counts = _reduce(logits, owner, len(self.ids), self.how)  # float64
-        if self.carry is not None and len(self.ids):
+        if self.carry is not None:
             carried, n = self.carry
             totals[0] = carried + totals[0] if self.how == "mean" else np.maximum(carried, totals[0])
             counts[0] += n
         self.carry = (totals[-1], int(counts[-1])) if self.closed < len(self.ids) else None
         totals, counts = totals[:self.closed], counts[:self.closed]
-        rows = totals / counts[:, None] if self.how == "mean" else totals
-        return rows.astype(np.float32)
+        return totals / counts[:, None] if self.how == "mean" else totals
 
 
 def _reduce(logits: np.ndarray, owner: np.ndarray, n: int, how: str) -> tuple[np.ndarray, np.ndarray]:

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 import numpy as np
 from scipy import sparse
 
+from seqclass.sequence import windows
 from seqclass.sequence.alphabets import DNA, core_size, encode
-from seqclass.sequence.windows import BLOCK, rejoin
 
 MAX_FEATURES = 1 << 22
 
@@ -69,7 +69,11 @@ def count_matrix(seqs: Iterable[str], k: int, alphabet: str, stride: int = 1,
     cols: list[np.ndarray] = []
     data: list[np.ndarray] = []
     for seq in seqs:
-        col, count = _row_counts([seq], k, alphabet, stride, remap)
+        if len(seq) > windows.BLOCK:
+            col, count = _row_counts([seq], k, alphabet, stride, remap)
+        else:  # a gene: its k-mers as they are, summed below
+            col = kmer_indices(seq, k, alphabet, stride)
+            col, count = remap[col] if remap is not None else col, np.ones(len(col), dtype=np.int64)
         cols.append(col)
         data.append(count)
         indptr.append(indptr[-1] + len(col))
@@ -92,14 +96,13 @@ def stream_counts(parts: Iterable[str], k: int, alphabet: str, stride: int = 1,
 
 def _row_counts(parts: Iterable[str], k: int, alphabet: str, stride: int,
                 remap: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """One sequence's k-mer columns, sorted, and their counts. A sequence longer than a block
-    is counted block by block (blocks start on the stride), so its memory is a block's."""
-    found: list[tuple[np.ndarray, np.ndarray]] = []
-    for piece in rejoin(parts, stride * max(1, BLOCK // stride), k - 1):
+    """One sequence's k-mer columns, sorted, and their counts, counted block by block (blocks
+    start on the stride) into one running total: memory is a block's and the distinct k-mers'."""
+    col, count = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    for piece in windows.rejoin(parts, windows.aligned_block(stride), k - 1):
         idx = kmer_indices(piece, k, alphabet, stride)
-        found.append(np.unique(remap[idx] if remap is not None else idx, return_counts=True))
-    if len(found) == 1:
-        return found[0]
-    merged, where = np.unique(np.concatenate([c for c, _ in found]), return_inverse=True)
-    counts = np.bincount(where, weights=np.concatenate([n for _, n in found]))
-    return merged, counts.astype(np.int64)
+        new_col, new_count = np.unique(remap[idx] if remap is not None else idx, return_counts=True)
+        col, where = np.unique(np.concatenate([col, new_col]), return_inverse=True)
+        count = np.bincount(where, weights=np.concatenate([count, new_count]),
+                            minlength=len(col)).astype(np.int64)
+    return col, count

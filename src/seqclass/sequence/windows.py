@@ -14,6 +14,12 @@ BLOCK = 1 << 20
 Chunk = TypeVar("Chunk", str, np.ndarray)
 
 
+def aligned_block(step: int) -> int:
+    """Residues per block, a multiple of `step` (a k-mer or token stride, a tokenizer's k-mer
+    size), so that every block starts on it. Read at call time: tests make blocks small."""
+    return step * max(1, BLOCK // step)
+
+
 class TooLong(ValueError):
     """A sequence longer than a block, for a model that has no window to cut it into."""
 
@@ -53,11 +59,6 @@ def iter_sliding(length: int, window: int, stride: int) -> Iterator[tuple[int, i
         yield last, last + window
     if last + window < length:
         yield length - window, length
-
-
-def count(length: int, window: int, stride: int) -> int:
-    """How many windows `sliding` gives, without building them."""
-    return 1 if length <= window else -(-(length - window) // stride) + 1
 
 
 def stream_sliding(parts: Iterable[Chunk], window: int, stride: int) -> Iterator[tuple[int, Chunk]]:

@@ -44,7 +44,7 @@ from seqclass.io.sequences import JOIN_BLOCK, LongSequence, is_fastq
 from seqclass.models import ood, store
 from seqclass.models.base import Classifier
 from seqclass.models.inference import AGGREGATES, score
-from seqclass.spec import to_probabilities
+from seqclass.spec import ModelSpec, to_probabilities
 from seqclass.steps.common import (
     add_arguments_with_bam,
     label_threshold,
@@ -171,7 +171,8 @@ def routes(cfg: Config, model: Classifier) -> list[Route]:
                         lambda length, reads: reads or length < below)]
 
 
-def _frame(ids: list[str], logits: np.ndarray, spec, cfg: Config, route: Route, calls: bool = False):
+def _frame(ids: list[str], logits: np.ndarray, spec: ModelSpec, cfg: Config, route: Route,
+           calls: bool = False):
     """Prediction rows of sequences (calls=True) or of windows, with the OOD score and model."""
     frame = prediction_frame(ids, to_probabilities(logits, spec.task), spec.labels, spec.task,
                              cfg.threshold, cfg.min_prob, cfg.negative_class, call_columns=calls)
@@ -197,7 +198,7 @@ def run(cfg: Config) -> None:
                     if route.takes(len(seq), False))
         return ((rid, seq) for path in cfg.input for reads in [is_fastq(path)]
                 for rid, seq in streamed_records([path], spec.alphabet)
-                if route.takes(len(seq) if isinstance(seq, str) else JOIN_BLOCK + 1, reads))
+                if route.takes(len(seq) if isinstance(seq, str) else seq.min_length, reads))
 
     inputs = [p for p in (*cfg.bam, cfg.regions, cfg.reference) if p is not None] if cfg.bam \
         else list(cfg.input)

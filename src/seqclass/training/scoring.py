@@ -3,7 +3,11 @@ sequences longer than the network's window scored as the mean over half-overlapp
 
 A sequence longer than a block (sequence.windows.BLOCK residues) is tokenised a block at a
 time and its windows are scored as they are cut, so a chromosome never has a whole token
-array (8 bytes a residue) in memory; its windows and their mean are those of the short path.
+array (8 bytes a residue) in memory. With the families' own tokens (and one-residue or
+overlapping k-mer tokenizers) its windows and their mean are those of the whole array; a
+tokenizer that merges residues may cut a block's edge differently (see models.families.hf).
+A network without a window (--max-len 0) scores an in-memory sequence whole, as before, and
+refuses one that streams.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from seqclass.sequence.windows import BLOCK, TooLong, stream_sliding
+from seqclass.sequence import windows
+from seqclass.sequence.windows import TooLong, stream_sliding
 from seqclass.training import batching
 from seqclass.training.devices import autocast, autocast_dtype, inference_device
 
@@ -76,8 +81,9 @@ def score(net: torch.nn.Module, sequences: list[str], tokens: Tokens, batch_size
 
     Returns  # (N, C) float32"""
     device, amp = _placed(net, device_name, precision)
-    long = [i for i, s in enumerate(sequences) if len(s) > BLOCK]
-    short = [i for i, s in enumerate(sequences) if len(s) <= BLOCK]
+    in_blocks = [tokens.max_tokens > 0 and len(s) > windows.BLOCK for s in sequences]
+    long = [i for i, b in enumerate(in_blocks) if b]
+    short = [i for i, b in enumerate(in_blocks) if not b]
     parts = [infer(net, tokens.encode([sequences[i] for i in short]), tokens.max_tokens,
                    batch_size, device, amp, tokens.collate)] if short else []
     parts += [_window_mean(net, [sequences[i]], tokens, batch_size, device, amp)[None] for i in long]
@@ -105,10 +111,10 @@ def _window_mean(net: torch.nn.Module, parts: Iterable[str], tokens: Tokens, bat
                  device: torch.device, amp: torch.dtype | None) -> np.ndarray:
     """The mean logits of a long sequence's windows, tokenised and scored block by block.  # (C,)"""
     if tokens.max_tokens <= 0:
-        raise TooLong(f"longer than {BLOCK} residues, for a model that scores sequences whole "
+        raise TooLong(f"longer than {windows.BLOCK} residues, for a model that scores sequences whole "
                       "(trained with --max-len 0): predict with --window")
-    windows = stream_sliding(tokens.blocks(parts), tokens.max_tokens, max(1, tokens.max_tokens // 2))
-    return infer_stream(net, (w for _, w in windows), batch_size, device, amp, tokens.collate)
+    cut = stream_sliding(tokens.blocks(parts), tokens.max_tokens, max(1, tokens.max_tokens // 2))
+    return infer_stream(net, (window for _, window in cut), batch_size, device, amp, tokens.collate)
 
 
 @torch.no_grad()

@@ -83,7 +83,7 @@ class AwdLstmParams(TokenParams):
         for name in ("embed_dropout", "weight_dropout", "hidden_dropout"):
             config.within(self, name, 0, 1, high_open=True)
         config.above(self, ("lr_decay_per_layer",), 0)
-        config.at_least(self, ("unfreeze_every",), -1)  # -1: everything from the start
+        config.at_least(self, ("unfreeze_every",), -1)  # -1: all from the start, 0: an epoch
 
 
 # ---------------------------------------------------------------- language-model directories

@@ -31,16 +31,17 @@ import numpy as np
 from seqclass.config import at_least, option
 from seqclass.models.base import register
 from seqclass.models.deep import DeepClassifier
-from seqclass.sequence.windows import BLOCK, rejoin
+from seqclass.sequence import windows
 from seqclass.spec import ModelSpec, TrainContext, TrainData
 from seqclass.training.params import DeepTrainParams
 
 BUNDLE = "hf"
 INPUT_MODES = ("auto", "raw", "spaced", "kmers")
 FALLBACK_POSITIONS = 512
-# residues tokenised at a time in a long sequence: a multiple of 6, so that a tokenizer of
-# non-overlapping 6-mers (Nucleotide Transformer) cuts each block as it cuts the whole
-TOKENIZER_BLOCK = 6 * (BLOCK // 6)
+# a long sequence is tokenised in blocks of a multiple of this many residues, so that a
+# tokenizer of non-overlapping 6-mers (Nucleotide Transformer) keeps its frame across blocks
+# where the sequence has no ambiguity code (after an N it may restart its frame)
+TOKENIZER_FRAME = 6
 
 
 @dataclass
@@ -184,8 +185,10 @@ class Codec:
     def blocks(self, parts: Iterable[str]) -> Iterator[np.ndarray]:
         """A sequence's token ids a block of residues at a time. Overlapping k-mers
         (--hf-input kmers) and one-residue tokens are those of the whole sequence; a tokenizer
-        that merges residues (BPE) may cut a block's edge differently from the whole."""
-        for piece in rejoin(parts, TOKENIZER_BLOCK, self.k - 1 if self.mode == "kmers" else 0):
+        that merges residues (BPE, or 6-mers after an N) may cut a block's edge differently
+        from the whole, which changes the windows' tokens there."""
+        size = windows.aligned_block(TOKENIZER_FRAME)
+        for piece in windows.rejoin(parts, size, self.k - 1 if self.mode == "kmers" else 0):
             yield self.encode([piece])[0]
 
     def collate(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
