@@ -100,8 +100,30 @@ def test_build_on_fuzzed_fasta(data, gz, label):
         run(["build", "--input", source, f"neg={other}", "--out", str(out)], out)
 
 
+@st.composite
+def chromosome_fasta_bytes(draw) -> bytes:
+    """Records of several DNA lines (so that, in blocks of 16, most are read as chromosomes),
+    one in five with a drawn line of any residues, a stray byte or a cut."""
+    dna = st.text(alphabet="ACGTNacgtn", min_size=1, max_size=40)
+    header = st.text(alphabet="abcXYZ019_|.: ", min_size=1, max_size=20)
+    records = [(draw(header), draw(st.lists(dna, min_size=1, max_size=8)))
+               for _ in range(draw(st.integers(1, 4)))]
+    if draw(st.integers(0, 4)) == 0:
+        lines = records[-1][1]
+        lines.insert(draw(st.integers(0, len(lines))), draw(RESIDUES))
+    text = "".join(f">{h}\n" + "".join(f"{x}\n" for x in lines) for h, lines in records)
+    data = text.encode()
+    if draw(st.integers(0, 4)) == 0:
+        at = draw(st.integers(0, len(data)))
+        data = data[:at] + draw(JUNK) + data[at:]
+    if draw(st.integers(0, 4)) == 0:
+        data = data[:draw(st.integers(0, len(data)))]
+    return data
+
+
 @FUZZ
-@given(data=fasta_bytes(), family=st.sampled_from(["kmer-logreg", "cnn"]), whole=st.booleans())
+@given(data=chromosome_fasta_bytes(), family=st.sampled_from(["kmer-logreg", "cnn"]),
+       whole=st.booleans())
 def test_predict_on_fuzzed_fasta_read_as_chromosomes(data, family, whole):
     """Blocks of 16 residues: every record over 16 is read, checked and scored as it streams."""
     from seqclass.io import sequences
