@@ -7,7 +7,10 @@ default). Output: TSV (or Parquet when --out ends in .parquet) with id, label,
 prob_<class> per class, ood_score (energy of the logits, higher = more out-of-distribution)
 and ood (above the model's ood.json threshold; NA without one); a multi-label model also gets
 call_<class>, 1 for each class called (a drug-resistance panel: one 0/1 column per drug).
---tracks adds one row per window for plots along contigs. --min-prob abstains on
+A FASTA record over 1 Mb (a chromosome) is read and scored a block at a time, so memory does
+not grow with it (a similarity model without a window joins it for BLAST; a deep model
+trained with --max-len 0 refuses it). --tracks adds one row per window for plots along
+contigs. --min-prob abstains on
 low-confidence calls. Aligned reads (--bam, --regions, --reference) are scored as the
 consensus sequences `build --bam` makes of them (seqclass.io.alignments): give the regions and
 options the model's dataset was built with.
