@@ -44,7 +44,7 @@ def _records(paths: list[Path], alphabet: str,
                 _sampled(sample, first, alphabet, path)
                 yield rid, LongSequence(itertools.chain([first], parts), raw.min_length)
                 continue
-            seq = next(_normalised([raw], alphabet, sample, path, rid))
+            seq = _normalise(raw, alphabet, sample, path, rid)
             _sampled(sample, seq, alphabet, path)
             yield rid, seq
         if 0 < len(sample) < ALPHABET_SAMPLE:
@@ -53,18 +53,24 @@ def _records(paths: list[Path], alphabet: str,
 
 def _normalised(parts: Iterable[str], alphabet: str, sample: list[str], path: Path,
                 rid: str) -> Iterator[str]:
-    """The parts of one sequence normalised to the alphabet; an invalid character is named by
-    its position in the whole, after the alphabet check (protein for a DNA model says so)."""
+    """The parts of one long sequence normalised, each knowing its offset and whether it is last."""
     offset, pending = 0, None
     for part in itertools.chain(parts, [None]):
         if pending is not None:
-            try:
-                yield alphabets.normalise(pending, alphabet, offset, last=part is None)
-            except alphabets.InvalidSequence as err:
-                _check_alphabet([*sample, pending], alphabet, path)
-                raise InputError(str(err), path, rid) from None
+            yield _normalise(pending, alphabet, sample, path, rid, offset, last=part is None)
             offset += len(pending)
         pending = part
+
+
+def _normalise(seq: str, alphabet: str, sample: list[str], path: Path, rid: str,
+               offset: int = 0, last: bool = True) -> str:
+    """A sequence (or part) normalised to the alphabet; an invalid character is named by its
+    position in the whole, after the alphabet check (protein for a DNA model says so)."""
+    try:
+        return alphabets.normalise(seq, alphabet, offset, last)
+    except alphabets.InvalidSequence as err:
+        _check_alphabet([*sample, seq], alphabet, path)
+        raise InputError(str(err), path, rid) from None
 
 
 def _sampled(sample: list[str], seq: str, alphabet: str, path: Path) -> None:

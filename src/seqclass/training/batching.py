@@ -79,6 +79,11 @@ def pad(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return out, lengths
 
 
+def window_stride(max_tokens: int) -> int:
+    """Tokens between the starts of a long array's scoring windows: half a window."""
+    return max(1, max_tokens // 2)
+
+
 def inference_pieces(arrays: list[np.ndarray], max_tokens: int) -> tuple[list[np.ndarray], np.ndarray]:
     """Cut arrays longer than max_tokens into half-overlapping windows (the last ending at the end).
 
@@ -89,7 +94,7 @@ def inference_pieces(arrays: list[np.ndarray], max_tokens: int) -> tuple[list[np
     pieces: list[np.ndarray] = []
     owner: list[int] = []
     for i, a in enumerate(arrays):
-        for start, end in sliding(len(a), max_tokens, max(1, max_tokens // 2)):
+        for start, end in sliding(len(a), max_tokens, window_stride(max_tokens)):
             pieces.append(a[start:end])
             owner.append(i)
     return pieces, np.array(owner, dtype=np.int64)

@@ -113,7 +113,8 @@ def _window_mean(net: torch.nn.Module, parts: Iterable[str], tokens: Tokens, bat
     if tokens.max_tokens <= 0:
         raise TooLong(f"longer than {windows.BLOCK} residues, for a model that scores sequences whole "
                       "(trained with --max-len 0): predict with --window")
-    cut = stream_sliding(tokens.blocks(parts), tokens.max_tokens, max(1, tokens.max_tokens // 2))
+    cut = stream_sliding(tokens.blocks(parts), tokens.max_tokens,
+                         batching.window_stride(tokens.max_tokens))
     return infer_stream(net, (window for _, window in cut), batch_size, device, amp, tokens.collate)
 
 
